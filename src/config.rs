@@ -1,0 +1,213 @@
+//! Command line and environment: every setting is a flag with a matching
+//! `GATEHOUSE_*` variable (SPEC §2).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use secrecy::SecretString;
+
+use crate::accounts::{AccountsConfig, HashingConfig};
+use crate::domain::PasswordPolicy;
+use crate::graphql::SchemaLimits;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://gatehouse.db?mode=rwc";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "gatehouse",
+    version,
+    about = "User-account service: register, log in, log out over GraphQL and the legacy REST paths"
+)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// `serve` settings, accepted without the subcommand too.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (the default).
+    Serve(ServeArgs),
+    /// Apply pending migrations, or show their status.
+    Migrate(MigrateArgs),
+    /// Print the GraphQL schema (SDL).
+    Schema,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    #[command(subcommand)]
+    pub action: Option<MigrateAction>,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum MigrateAction {
+    /// Apply every pending migration (the default).
+    Apply,
+    /// List migrations and whether each is applied.
+    Status,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// Database URL: `sqlite://FILE?mode=rwc` or `postgres://USER:PASS@HOST/DB`.
+    /// `DATABASE_URL` is read when `GATEHOUSE_DATABASE_URL` is unset.
+    #[arg(long, env = "GATEHOUSE_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<SecretString>,
+
+    /// Most connections the pool opens.
+    #[arg(long, env = "GATEHOUSE_DB_MAX_CONNECTIONS", default_value_t = 16)]
+    pub db_max_connections: u32,
+
+    /// How long a request waits for a pooled connection before it fails with 503.
+    #[arg(long, env = "GATEHOUSE_DB_ACQUIRE_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub db_acquire_timeout: Duration,
+}
+
+impl DatabaseArgs {
+    /// The URL in force: the flag, `GATEHOUSE_DATABASE_URL`, `DATABASE_URL`,
+    /// then `gatehouse.db` in the working directory.
+    pub fn url(&self) -> SecretString {
+        self.database_url
+            .clone()
+            .or_else(|| std::env::var("DATABASE_URL").ok().map(SecretString::from))
+            .unwrap_or_else(|| SecretString::from(DEFAULT_DATABASE_URL))
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    #[default]
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LogArgs {
+    /// Log line format.
+    #[arg(long, env = "GATEHOUSE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+
+    /// Log filter, in `tracing` `EnvFilter` syntax (e.g. `info`, `gatehouse=debug`).
+    #[arg(long, env = "GATEHOUSE_LOG", default_value = "info")]
+    pub log_level: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "GATEHOUSE_BIND", default_value = "127.0.0.1:8000")]
+    pub bind: SocketAddr,
+
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    #[command(flatten)]
+    pub log: LogArgs,
+
+    /// Django's tokenless logout: without a token, `POST /user/logout/<id>/`
+    /// ends every session of that user.
+    #[arg(long, env = "GATEHOUSE_LEGACY_LOGOUT")]
+    pub legacy_logout: bool,
+
+    /// How long a login session lasts (e.g. `7d`, `12h`).
+    #[arg(long, env = "GATEHOUSE_SESSION_TTL", default_value = "7d", value_parser = humantime::parse_duration)]
+    pub session_ttl: Duration,
+
+    /// Shortest password accepted at registration, in Unicode code points.
+    #[arg(long, env = "GATEHOUSE_PASSWORD_MIN_LENGTH", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub password_min_length: u16,
+
+    /// Argon2id memory cost in KiB.
+    #[arg(long, env = "GATEHOUSE_ARGON2_MEMORY_KIB", default_value_t = 19_456)]
+    pub argon2_memory_kib: u32,
+
+    /// Argon2id iterations.
+    #[arg(long, env = "GATEHOUSE_ARGON2_ITERATIONS", default_value_t = 2)]
+    pub argon2_iterations: u32,
+
+    /// Argon2id lanes.
+    #[arg(long, env = "GATEHOUSE_ARGON2_PARALLELISM", default_value_t = 1)]
+    pub argon2_parallelism: u32,
+
+    /// Password hashes computed at once [default: one per core].
+    #[arg(long, env = "GATEHOUSE_HASH_WORKERS")]
+    pub hash_workers: Option<usize>,
+
+    /// Password hashes allowed to wait for a worker; past that, 503 + Retry-After.
+    #[arg(long, env = "GATEHOUSE_HASH_QUEUE", default_value_t = 64)]
+    pub hash_queue: usize,
+
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "GATEHOUSE_BODY_LIMIT", default_value_t = 16 * 1024)]
+    pub body_limit: usize,
+
+    /// Deepest selection nesting a GraphQL document may have.
+    #[arg(long, env = "GATEHOUSE_GRAPHQL_MAX_DEPTH", default_value_t = 10)]
+    pub graphql_max_depth: usize,
+
+    /// Highest complexity (number of fields) a GraphQL document may have.
+    #[arg(long, env = "GATEHOUSE_GRAPHQL_MAX_COMPLEXITY", default_value_t = 100)]
+    pub graphql_max_complexity: usize,
+
+    /// Answer GraphQL introspection queries.
+    #[arg(long, env = "GATEHOUSE_GRAPHQL_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub graphql_introspection: bool,
+
+    /// Serve the GraphiQL playground on `GET /graphql`.
+    #[arg(long, env = "GATEHOUSE_GRAPHQL_PLAYGROUND", default_value_t = true, action = clap::ArgAction::Set)]
+    pub graphql_playground: bool,
+
+    /// Origins allowed to call the API from a browser (repeat, or comma-separated).
+    /// None by default: CORS stays closed.
+    #[arg(
+        long = "cors-origin",
+        env = "GATEHOUSE_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub cors_origins: Vec<String>,
+
+    /// How long to wait for in-flight requests on SIGINT/SIGTERM.
+    #[arg(long, env = "GATEHOUSE_SHUTDOWN_GRACE", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub shutdown_grace: Duration,
+}
+
+impl ServeArgs {
+    pub fn hashing(&self) -> HashingConfig {
+        let defaults = HashingConfig::default();
+        HashingConfig {
+            memory_kib: self.argon2_memory_kib,
+            iterations: self.argon2_iterations,
+            parallelism: self.argon2_parallelism,
+            workers: self.hash_workers.unwrap_or(defaults.workers).max(1),
+            queue: self.hash_queue,
+        }
+    }
+
+    pub fn accounts(&self) -> AccountsConfig {
+        AccountsConfig {
+            password_policy: PasswordPolicy {
+                min_chars: usize::from(self.password_min_length),
+            },
+            session_ttl: self.session_ttl,
+            legacy_logout: self.legacy_logout,
+        }
+    }
+
+    pub fn schema_limits(&self) -> SchemaLimits {
+        SchemaLimits {
+            max_depth: self.graphql_max_depth,
+            max_complexity: self.graphql_max_complexity,
+            introspection: self.graphql_introspection,
+        }
+    }
+}

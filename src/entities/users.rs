@@ -1,0 +1,48 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub username: String,
+    /// Case-folded username; unique.
+    pub username_key: String,
+    pub email: String,
+    /// Lower-cased email; unique.
+    pub email_key: String,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    pub is_active: bool,
+    pub date_joined: DateTimeUtc,
+    pub last_login: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(has_many = "super::sessions::Entity")]
+    Sessions,
+}
+
+impl Related<super::sessions::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Sessions.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+/// Written by hand so the password hash never reaches a log line.
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("email", &self.email)
+            .field("password_hash", &"[redacted]")
+            .field("is_active", &self.is_active)
+            .field("date_joined", &self.date_joined)
+            .field("last_login", &self.last_login)
+            .finish()
+    }
+}

@@ -1,0 +1,9 @@
+//! The GraphQL API (SPEC §4): the one API surface. REST routes run documents
+//! on this same schema.
+
+mod mutation;
+mod query;
+mod schema;
+mod types;
+
+pub use schema::{GatehouseSchema, SchemaLimits, build_schema, sdl};

@@ -1,0 +1,106 @@
+//! The objects of the API, built from entities; an entity is never exposed.
+
+use async_graphql::{Context, ID, InputObject, Object, ResultExt};
+use chrono::{DateTime, Utc};
+use secrecy::SecretString;
+
+use super::schema::accounts;
+use crate::accounts::{LoginOutcome, LogoutOutcome};
+use crate::entities::users;
+
+pub struct User(pub users::Model);
+
+#[Object]
+impl User {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn username(&self) -> &str {
+        &self.0.username
+    }
+
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+
+    async fn date_joined(&self) -> DateTime<Utc> {
+        self.0.date_joined
+    }
+
+    async fn last_login(&self) -> Option<DateTime<Utc>> {
+        self.0.last_login
+    }
+
+    /// True while the user holds an unexpired session.
+    async fn is_logged_in(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        accounts(ctx)?.is_logged_in(self.0.id).await.extend()
+    }
+}
+
+pub struct LoginPayload(pub LoginOutcome);
+
+#[Object]
+impl LoginPayload {
+    /// The bearer token for `Authorization: Bearer <token>`. Shown once.
+    async fn token(&self) -> &str {
+        self.0.token.expose()
+    }
+
+    async fn token_type(&self) -> &str {
+        "Bearer"
+    }
+
+    async fn expires_at(&self) -> DateTime<Utc> {
+        self.0.expires_at
+    }
+
+    async fn user(&self) -> User {
+        User(self.0.user.clone())
+    }
+}
+
+pub struct LogoutPayload(pub LogoutOutcome);
+
+#[Object]
+impl LogoutPayload {
+    async fn user_id(&self) -> ID {
+        ID(self.0.user_id.to_string())
+    }
+
+    async fn sessions_revoked(&self) -> i32 {
+        i32::try_from(self.0.sessions_revoked).unwrap_or(i32::MAX)
+    }
+}
+
+#[derive(InputObject)]
+pub struct RegisterInput {
+    pub username: String,
+    pub email: String,
+    pub password: String,
+}
+
+impl From<RegisterInput> for crate::accounts::RegisterInput {
+    fn from(input: RegisterInput) -> Self {
+        Self {
+            username: input.username,
+            email: input.email,
+            password: SecretString::from(input.password),
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct LoginInput {
+    pub username: String,
+    pub password: String,
+}
+
+impl From<LoginInput> for crate::accounts::LoginInput {
+    fn from(input: LoginInput) -> Self {
+        Self {
+            username: input.username,
+            password: SecretString::from(input.password),
+        }
+    }
+}

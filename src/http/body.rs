@@ -1,0 +1,68 @@
+//! Reading request bodies: the size limit (413) and the media types (415).
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, header};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+
+use crate::error::Error;
+
+/// The media types a body may have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaType {
+    Json,
+    Form,
+    /// No `Content-Type` header.
+    Unspecified,
+    Other,
+}
+
+impl MediaType {
+    /// Classifies `Content-Type`. Type and subtype match case-insensitively
+    /// and parameters such as `charset` are allowed (RFC 9110 §8.3.1);
+    /// `+json` structured syntax suffixes count as JSON.
+    pub fn of(headers: &HeaderMap) -> Self {
+        let Some(value) = headers.get(header::CONTENT_TYPE) else {
+            return Self::Unspecified;
+        };
+        let Some(mime) = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.parse::<mime::Mime>().ok())
+        else {
+            return Self::Other;
+        };
+        let (kind, subtype) = (mime.type_().as_str(), mime.subtype().as_str());
+        let is_json = subtype.eq_ignore_ascii_case("json")
+            || mime
+                .suffix()
+                .is_some_and(|s| s.as_str().eq_ignore_ascii_case("json"));
+        if kind.eq_ignore_ascii_case("application") && is_json {
+            Self::Json
+        } else if kind.eq_ignore_ascii_case("application")
+            && subtype.eq_ignore_ascii_case("x-www-form-urlencoded")
+        {
+            Self::Form
+        } else {
+            Self::Other
+        }
+    }
+}
+
+/// Reads the whole body, refusing one larger than `limit` bytes whether or
+/// not it announced its length.
+pub async fn read(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, Error> {
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|len| len > limit as u64) {
+        return Err(Error::PayloadTooLarge { limit });
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(err) if err.is::<LengthLimitError>() => Err(Error::PayloadTooLarge { limit }),
+        Err(_) => Err(Error::BadRequest(
+            "The request body could not be read.".into(),
+        )),
+    }
+}

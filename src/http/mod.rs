@@ -1,0 +1,157 @@
+//! The HTTP surface: routes, and the middleware every response passes through.
+
+mod body;
+mod graphql;
+mod health;
+mod problem;
+pub mod rest;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use tracing::Span;
+
+pub use problem::{PROBLEM_JSON, Problem};
+
+use crate::accounts::Accounts;
+use crate::error::ErrorCode;
+use crate::graphql::GatehouseSchema;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub schema: GatehouseSchema,
+    pub accounts: Arc<Accounts>,
+    pub body_limit: usize,
+    pub playground: bool,
+}
+
+/// Settings of the HTTP layer that are not the handlers'.
+#[derive(Debug, Clone, Default)]
+pub struct HttpConfig {
+    pub cors_origins: Vec<HeaderValue>,
+}
+
+pub fn router(state: AppState, config: &HttpConfig) -> Router {
+    let api = Router::new()
+        .route(
+            "/graphql",
+            get(graphql::get_graphql).post(graphql::post_graphql),
+        )
+        .route(
+            "/graphql/",
+            get(graphql::get_graphql).post(graphql::post_graphql),
+        )
+        .merge(rest::router());
+    let cors = (!config.cors_origins.is_empty()).then(|| {
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(config.cors_origins.clone()))
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, REQUEST_ID])
+            .expose_headers([REQUEST_ID, header::RETRY_AFTER, header::WWW_AUTHENTICATE])
+            .max_age(Duration::from_secs(600))
+    });
+
+    Router::new()
+        .merge(api)
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .fallback(not_found)
+        .with_state(state)
+        .layer(axum::middleware::map_response(problem_for_bare_errors))
+        .layer(option_layer(cors))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(request_span)
+                        .on_request(())
+                        .on_response(log_response)
+                        .on_failure(()),
+                )
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ))
+                .layer(CatchPanicLayer::custom(panic_response)),
+        )
+}
+
+fn option_layer<L>(layer: Option<L>) -> tower::util::Either<L, tower::layer::util::Identity> {
+    match layer {
+        Some(layer) => tower::util::Either::Left(layer),
+        None => tower::util::Either::Right(tower::layer::util::Identity::new()),
+    }
+}
+
+async fn not_found() -> Problem {
+    Problem::new(ErrorCode::NotFound, "There is nothing at this path.")
+}
+
+/// Responses made by the framework rather than a handler (405 from routing)
+/// carry no body; give them a problem body and keep their headers (`Allow`).
+async fn problem_for_bare_errors(response: Response<Body>) -> Response<Body> {
+    if response.status() != StatusCode::METHOD_NOT_ALLOWED
+        || response.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return response;
+    }
+    let (parts, _) = response.into_parts();
+    let mut problem = Problem::new(
+        ErrorCode::MethodNotAllowed,
+        "This path does not accept that method.",
+    )
+    .into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_LENGTH && name != header::CONTENT_TYPE {
+            problem.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    problem
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {
+    tracing::error!("a request handler panicked");
+    Problem::new(ErrorCode::Internal, "Internal server error.").into_response()
+}
+
+/// The span of one request: its id, method and path (never the query string
+/// or headers, which may carry credentials).
+fn request_span(request: &Request<Body>) -> Span {
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|id| id.header_value().to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %request.method(),
+        path = %request.uri().path(),
+    )
+}
+
+fn log_response<B>(response: &Response<B>, latency: Duration, _span: &Span) {
+    tracing::info!(
+        status = response.status().as_u16(),
+        latency_ms = latency.as_secs_f64() * 1000.0,
+        "request handled"
+    );
+}

@@ -1,0 +1,246 @@
+//! The REST paths of the Django app (SPEC §3), as a table. Each route runs a
+//! fixed GraphQL document on the shared schema and maps the outcome: data to
+//! the documented success status, `extensions.code` to the status of SPEC §6.
+//! Adding a route is adding an entry to `ROUTES`.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::rejection::RawPathParamsRejection;
+use axum::extract::{RawPathParams, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::{Map, Value};
+
+use super::AppState;
+use super::body::{self, MediaType};
+use super::problem::Problem;
+use crate::accounts::{Caller, Credentials};
+use crate::domain::messages;
+use crate::error::{Error, ErrorCode, FieldErrors};
+
+/// One documented REST route.
+pub struct RestRoute {
+    /// Path without the trailing slash; both forms are served.
+    pub path: &'static str,
+    /// Runs with `$input` built from the body fields, and the path parameter
+    /// as its own variable. The root field is aliased `result`; aliases below
+    /// it give the snake_case keys of the Django API.
+    pub document: &'static str,
+    /// Body fields, all required, passed as `$input`.
+    pub body_fields: &'static [&'static str],
+    /// GraphQL variable filled from the `{param}` segment of the path.
+    pub path_variable: Option<&'static str>,
+    pub success: StatusCode,
+}
+
+pub const ROUTES: &[RestRoute] = &[
+    RestRoute {
+        path: "/user/register",
+        document: "mutation Register($input: RegisterInput!) {
+            result: register(input: $input) {
+                id username email date_joined: dateJoined
+            }
+        }",
+        body_fields: &["username", "email", "password"],
+        path_variable: None,
+        success: StatusCode::CREATED,
+    },
+    RestRoute {
+        path: "/user/login",
+        document: "mutation Login($input: LoginInput!) {
+            result: login(input: $input) {
+                token token_type: tokenType expires_at: expiresAt
+                user { id username email date_joined: dateJoined last_login: lastLogin }
+            }
+        }",
+        body_fields: &["username", "password"],
+        path_variable: None,
+        success: StatusCode::OK,
+    },
+    RestRoute {
+        path: "/user/logout/{user_id}",
+        document: "mutation Logout($userId: ID!) {
+            result: logout(userId: $userId) { user_id: userId sessions_revoked: sessionsRevoked }
+        }",
+        body_fields: &[],
+        path_variable: Some("userId"),
+        success: StatusCode::OK,
+    },
+];
+
+/// Every route of the table, with and without the trailing slash.
+pub fn router() -> Router<AppState> {
+    ROUTES.iter().fold(Router::new(), |router, route| {
+        let handler = move |state: State<AppState>,
+                            params: Result<RawPathParams, RawPathParamsRejection>,
+                            headers: HeaderMap,
+                            body: Body| {
+            // A segment that is not UTF-8 once decoded can name no user; pass
+            // a value the service refuses like any other malformed id.
+            let path_value = match params {
+                Ok(params) => params.iter().next().map(|(_, value)| value.to_owned()),
+                Err(_) => Some(char::REPLACEMENT_CHARACTER.to_string()),
+            };
+            handle(route, state, path_value, headers, body)
+        };
+        router
+            .route(route.path, post(handler))
+            .route(&format!("{}/", route.path), post(handler))
+    })
+}
+
+async fn handle(
+    route: &'static RestRoute,
+    State(state): State<AppState>,
+    path_value: Option<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let credentials =
+        Credentials::from_header(headers.get(header::AUTHORIZATION).map(|v| v.as_bytes()));
+    let sent_credentials = credentials.were_sent();
+    let mut response = match run(route, &state, path_value, &headers, body, credentials).await {
+        Ok(response) => response,
+        Err(problem) => {
+            let mut problem = problem;
+            if problem.code == ErrorCode::Unauthenticated.as_str() {
+                // RFC 6750 §3: a bare challenge when no credentials were sent.
+                let challenge = if sent_credentials {
+                    "Bearer error=\"invalid_token\""
+                } else {
+                    "Bearer"
+                };
+                problem = problem.with_header(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(challenge),
+                );
+            }
+            problem.into_response()
+        }
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn run(
+    route: &'static RestRoute,
+    state: &AppState,
+    path_value: Option<String>,
+    headers: &HeaderMap,
+    body: Body,
+    credentials: Credentials,
+) -> Result<Response, Problem> {
+    let bytes = body::read(headers, body, state.body_limit)
+        .await
+        .map_err(|e| Problem::from(&e))?;
+    let fields = decode_fields(MediaType::of(headers), &bytes).map_err(|e| Problem::from(&e))?;
+
+    let mut variables = Map::new();
+    if !route.body_fields.is_empty() {
+        let input = required_strings(route.body_fields, &fields).map_err(|e| Problem::from(&e))?;
+        variables.insert("input".into(), Value::Object(input));
+    }
+    if let (Some(name), Some(value)) = (route.path_variable, path_value) {
+        variables.insert(name.into(), Value::String(value));
+    }
+
+    let request = async_graphql::Request::new(route.document)
+        .variables(async_graphql::Variables::from_json(Value::Object(
+            variables,
+        )))
+        .data(Caller::new(credentials));
+    let response = state.schema.execute(request).await;
+
+    if let Some(error) = response.errors.first() {
+        return Err(problem_from_graphql(error));
+    }
+    let data = response
+        .data
+        .into_json()
+        .map_err(|e| Problem::from(&Error::internal(e)))?;
+    let result = data.get("result").cloned().unwrap_or(Value::Null);
+    Ok((route.success, axum::Json(result)).into_response())
+}
+
+/// The body as a field map. JSON must be an object; a form's repeated key
+/// keeps its last value, as Django's `QueryDict` does. An empty body is an
+/// empty map whatever its type, so its fields are reported as missing.
+fn decode_fields(media_type: MediaType, bytes: &[u8]) -> Result<Map<String, Value>, Error> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    match media_type {
+        MediaType::Json | MediaType::Unspecified => match serde_json::from_slice::<Value>(bytes) {
+            Ok(Value::Object(map)) => Ok(map),
+            Ok(_) => Err(Error::BadRequest("The JSON body must be an object.".into())),
+            Err(err) => Err(Error::BadRequest(format!(
+                "The body is not valid JSON (line {}, column {}).",
+                err.line(),
+                err.column()
+            ))),
+        },
+        MediaType::Form => {
+            let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes)
+                .map_err(|_| Error::BadRequest("The form body is malformed.".into()))?;
+            Ok(pairs
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect())
+        }
+        MediaType::Other => Err(Error::UnsupportedMediaType),
+    }
+}
+
+/// Picks the required fields as strings. Like Django REST Framework's
+/// `CharField`, a number is taken as its text; a missing, null, boolean, list
+/// or object value is a validation error naming the field.
+fn required_strings(
+    names: &[&str],
+    fields: &Map<String, Value>,
+) -> Result<Map<String, Value>, Error> {
+    let mut input = Map::new();
+    let mut errors = FieldErrors::new();
+    for &name in names {
+        let message = match fields.get(name) {
+            Some(Value::String(s)) => {
+                input.insert(name.into(), Value::String(s.clone()));
+                continue;
+            }
+            Some(Value::Number(n)) => {
+                input.insert(name.into(), Value::String(n.to_string()));
+                continue;
+            }
+            None => messages::REQUIRED,
+            Some(Value::Null) => messages::NULL,
+            Some(_) => messages::NOT_A_STRING,
+        };
+        errors.insert(name.into(), vec![message.into()]);
+    }
+    if errors.is_empty() {
+        Ok(input)
+    } else {
+        Err(Error::Validation(errors))
+    }
+}
+
+/// The problem for a GraphQL error, from its `extensions`.
+fn problem_from_graphql(error: &async_graphql::ServerError) -> Problem {
+    let extension = |name: &str| {
+        error
+            .extensions
+            .as_ref()
+            .and_then(|ext| ext.get(name))
+            .and_then(|value| value.clone().into_json().ok())
+    };
+    let code = extension("code")
+        .and_then(|v| v.as_str().and_then(ErrorCode::parse))
+        .unwrap_or(ErrorCode::BadRequest);
+    let errors = extension("fields").and_then(|v| serde_json::from_value::<FieldErrors>(v).ok());
+    let retry_after = extension("retryAfter").and_then(|v| v.as_u64());
+    Problem::new(code, error.message.clone())
+        .with_errors(errors)
+        .with_retry_after(retry_after)
+}

@@ -1,0 +1,11 @@
+//! Gatehouse: a user-account service. See README.md for the tour.
+
+pub mod accounts;
+pub mod app;
+pub mod config;
+pub mod domain;
+pub mod entities;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod telemetry;

@@ -1,0 +1,70 @@
+//! `gatehouse [serve|migrate|schema]`: parse the command line, start logging,
+//! run the chosen subcommand.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use gatehouse::app::{self, Application};
+use gatehouse::config::{Cli, Command, MigrateAction, MigrateArgs, ServeArgs};
+use gatehouse::error::ErrorChain;
+use gatehouse::{graphql, telemetry};
+use migration::{Migrator, MigratorTrait};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Schema) => {
+            print!("{}", graphql::sdl());
+            Ok(())
+        }
+        Some(Command::Migrate(args)) => migrate(args).await,
+        Some(Command::Serve(args)) => serve(args).await,
+        None => serve(cli.serve).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = %ErrorChain(err.as_ref()), "gatehouse failed");
+            eprintln!("gatehouse: {}", ErrorChain(err.as_ref()));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<(), app::BoxError> {
+    telemetry::init(&args.log);
+    let application = Application::build(&args).await?;
+    tracing::info!(address = %application.local_addr()?, "gatehouse listening");
+    application.run_until(app::shutdown_signal()).await?;
+    tracing::info!("gatehouse stopped");
+    Ok(())
+}
+
+async fn migrate(args: MigrateArgs) -> Result<(), app::BoxError> {
+    telemetry::init(&args.log);
+    let db = app::connect(&args.database).await?;
+    match args.action.unwrap_or(MigrateAction::Apply) {
+        MigrateAction::Apply => {
+            Migrator::up(&db, None).await?;
+            println!("migrations applied");
+        }
+        MigrateAction::Status => {
+            let applied: Vec<String> = Migrator::get_applied_migrations(&db)
+                .await?
+                .iter()
+                .map(|m| m.name().to_owned())
+                .collect();
+            for migration in Migrator::migrations() {
+                let name = migration.name().to_owned();
+                let state = if applied.contains(&name) {
+                    "applied"
+                } else {
+                    "pending"
+                };
+                println!("{state}\t{name}");
+            }
+        }
+    }
+    Ok(())
+}
