@@ -19,7 +19,7 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://gatehouse.db?mode=rwc";
     version,
     about = "User-account service: register, log in, log out over GraphQL and the legacy REST paths"
 )]
-#[command(args_conflicts_with_subcommands = true)]
+#[command(args_conflicts_with_subcommands = true, args_override_self = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -41,15 +41,16 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct MigrateArgs {
-    #[command(subcommand)]
-    pub action: Option<MigrateAction>,
+    /// What to do.
+    #[arg(value_enum, default_value_t = MigrateAction::Apply)]
+    pub action: MigrateAction,
     #[command(flatten)]
     pub database: DatabaseArgs,
     #[command(flatten)]
     pub log: LogArgs,
 }
 
-#[derive(Debug, Clone, Copy, Subcommand)]
+#[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum MigrateAction {
     /// Apply every pending migration (the default).
     Apply,

@@ -44,7 +44,7 @@ async fn serve(args: ServeArgs) -> Result<(), app::BoxError> {
 async fn migrate(args: MigrateArgs) -> Result<(), app::BoxError> {
     telemetry::init(&args.log);
     let db = app::connect(&args.database).await?;
-    match args.action.unwrap_or(MigrateAction::Apply) {
+    match args.action {
         MigrateAction::Apply => {
             Migrator::up(&db, None).await?;
             println!("migrations applied");

@@ -1,0 +1,278 @@
+//! The `gatehouse` binary itself: its subcommands, its signals, its logs.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::PASSWORD;
+
+const BIN: &str = env!("CARGO_BIN_EXE_gatehouse");
+
+/// A `gatehouse serve` child process logging JSON, with its output captured.
+struct Served {
+    child: Child,
+    address: SocketAddr,
+    lines: Arc<Mutex<Vec<String>>>,
+    _dir: tempfile::TempDir,
+}
+
+fn serve(extra: &[&str]) -> Served {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--bind", "127.0.0.1:0", "--log-format", "json"])
+        .args(extra)
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .env_remove("GATEHOUSE_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let (tx, rx) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    for stream in [
+        Box::new(stdout) as Box<dyn std::io::Read + Send>,
+        Box::new(stderr),
+    ] {
+        let lines = Arc::clone(&lines);
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                if let Ok(event) = serde_json::from_str::<Value>(&line)
+                    && event["message"] == "gatehouse listening"
+                {
+                    let _ = tx.send(
+                        event["address"]
+                            .as_str()
+                            .unwrap()
+                            .parse::<SocketAddr>()
+                            .unwrap(),
+                    );
+                }
+                lines.lock().unwrap().push(line);
+            }
+        });
+    }
+    let address = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("server announced its address");
+    Served {
+        child,
+        address,
+        lines,
+        _dir: dir,
+    }
+}
+
+impl Served {
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.address, path)
+    }
+
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status();
+        assert!(status.unwrap().success());
+    }
+
+    /// Waits (bounded) for the process to exit and returns its exit code.
+    fn wait_exit(&mut self) -> Option<i32> {
+        for _ in 0..300 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        panic!("server did not exit within 30 s");
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn help_documents_every_setting_with_its_variable() {
+    let output = Command::new(BIN).arg("--help").output().unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    for variable in [
+        "GATEHOUSE_BIND",
+        "GATEHOUSE_DATABASE_URL",
+        "GATEHOUSE_LOG_FORMAT",
+        "GATEHOUSE_LEGACY_LOGOUT",
+        "GATEHOUSE_SESSION_TTL",
+        "GATEHOUSE_ARGON2_MEMORY_KIB",
+        "GATEHOUSE_HASH_WORKERS",
+        "GATEHOUSE_HASH_QUEUE",
+        "GATEHOUSE_BODY_LIMIT",
+        "GATEHOUSE_GRAPHQL_INTROSPECTION",
+        "GATEHOUSE_GRAPHQL_PLAYGROUND",
+        "GATEHOUSE_CORS_ORIGINS",
+    ] {
+        assert!(help.contains(variable), "--help lacks {variable}");
+    }
+    for subcommand in ["serve", "migrate", "schema"] {
+        assert!(help.contains(subcommand));
+    }
+}
+
+#[test]
+fn schema_subcommand_prints_the_checked_in_sdl() {
+    let output = Command::new(BIN).arg("schema").output().unwrap();
+    assert!(output.status.success());
+    let checked_in =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), checked_in);
+}
+
+#[test]
+fn migrate_applies_and_reports_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
+    let run = |args: &[&str]| {
+        let output = Command::new(BIN)
+            .args(args)
+            .args(["--database-url", &url])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let before = run(&["migrate", "status"]);
+    assert!(before.lines().all(|l| l.starts_with("pending")), "{before}");
+    run(&["migrate"]);
+    let after = run(&["migrate", "status"]);
+    assert!(
+        after.lines().count() >= 2 && after.lines().all(|l| l.starts_with("applied")),
+        "{after}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_finishes_in_flight_requests_then_exits_0() {
+    let mut served = serve(&["--argon2-memory-kib", "65536", "--argon2-iterations", "8"]);
+    let client = reqwest::Client::new();
+    let body = json!({"username": "slow", "email": "slow@example.com", "password": PASSWORD});
+    let in_flight = tokio::spawn({
+        let (client, url) = (client.clone(), served.url("/user/register/"));
+        async move { client.post(url).json(&body).send().await }
+    });
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    served.signal("TERM");
+    let response = in_flight
+        .await
+        .unwrap()
+        .expect("the in-flight request was answered");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let code = tokio::task::spawn_blocking(move || served.wait_exit())
+        .await
+        .unwrap();
+    assert_eq!(code, Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_exits_0_and_new_connections_are_refused() {
+    let mut served = serve(&["--argon2-memory-kib", "256", "--argon2-iterations", "1"]);
+    let url = served.url("/healthz");
+    assert_eq!(reqwest::get(&url).await.unwrap().status(), StatusCode::OK);
+    served.signal("INT");
+    let code = tokio::task::spawn_blocking(move || served.wait_exit())
+        .await
+        .unwrap();
+    assert_eq!(code, Some(0));
+    assert!(reqwest::get(&url).await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_log_line_at_debug_level_holds_a_secret() {
+    let served = serve(&[
+        "--argon2-memory-kib",
+        "256",
+        "--argon2-iterations",
+        "1",
+        "--log-level",
+        "debug",
+    ]);
+    let client = reqwest::Client::new();
+    let response = client
+        .post(served.url("/user/register/"))
+        .json(&json!({"username": "alice", "email": "alice@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let response = client
+        .post(served.url("/user/login/"))
+        .form(&[("username", "alice"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let login: Value = response.json().await.unwrap();
+    let token = login["token"].as_str().unwrap().to_owned();
+    let id = login["user"]["id"].as_str().unwrap().to_owned();
+    let wrong = client
+        .post(served.url("/user/login/"))
+        .json(&json!({"username": "alice", "password": "Wrong-Secret-42"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let me = client
+        .post(served.url("/graphql"))
+        .bearer_auth(&token)
+        .json(&json!({"query": "{ me { id } }"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    let logout = client
+        .post(served.url(&format!("/user/logout/{id}/")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let lines = served.lines.lock().unwrap().clone();
+    assert!(
+        lines
+            .iter()
+            .filter(|l| l.contains("request handled"))
+            .count()
+            >= 5,
+        "{lines:#?}"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("\"level\":\"DEBUG\"")),
+        "debug logging is on"
+    );
+    for line in &lines {
+        for secret in [
+            PASSWORD,
+            "Wrong-Secret-42",
+            token.as_str(),
+            &token[4..],
+            "$argon2id$",
+        ] {
+            assert!(!line.contains(secret), "a log line leaks a secret: {line}");
+        }
+        assert!(
+            !line.to_ascii_lowercase().contains("authorization"),
+            "{line}"
+        );
+    }
+}

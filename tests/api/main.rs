@@ -1,0 +1,15 @@
+//! Black-box tests: each test starts a real server on a loopback port with a
+//! fresh SQLite file, and talks HTTP to it. One binary, many modules.
+
+mod helpers;
+
+mod binary;
+mod concurrency;
+mod graphql;
+mod operations;
+mod rest_errors;
+mod rest_login;
+mod rest_logout;
+mod rest_register;
+mod rules;
+mod secrets;

@@ -1,0 +1,69 @@
+//! Health, readiness, request ids and the checked-in SDL.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn healthz_and_readyz_answer_200() {
+    let app = spawn_app().await;
+    let response = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+}
+
+#[tokio::test]
+async fn readyz_is_503_when_the_database_stops_answering() {
+    let app = spawn_app().await;
+    // The schema disappears under the running server: it can no longer serve.
+    app.exec("DROP TABLE sessions").await;
+    let response = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(response.headers().contains_key("retry-after"));
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(
+        health.status(),
+        StatusCode::OK,
+        "liveness does not depend on the database"
+    );
+}
+
+#[tokio::test]
+async fn request_ids_are_echoed_or_generated() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "trace-me-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "trace-me-123");
+    let response = app.client.get(app.url("/healthz")).send().await.unwrap();
+    let generated = response.headers()["x-request-id"].to_str().unwrap();
+    uuid::Uuid::parse_str(generated).unwrap();
+    let response = app
+        .client
+        .post(app.url("/user/login/"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.headers().contains_key("x-request-id"),
+        "errors carry it too"
+    );
+}
+
+#[test]
+fn schema_graphql_is_what_the_code_prints() {
+    let checked_in =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
+    assert!(
+        checked_in == gatehouse::graphql::sdl(),
+        "schema.graphql is stale: run `cargo run -- schema > schema.graphql`"
+    );
+}

@@ -1,0 +1,116 @@
+//! What is stored: no token, no password; hashes are argon2id and upgrade.
+
+use reqwest::StatusCode;
+use sha2::{Digest, Sha256};
+
+use crate::helpers::{PASSWORD, spawn_app, spawn_on};
+
+#[tokio::test]
+async fn the_database_holds_no_token_and_no_password() {
+    let app = spawn_app().await;
+    app.register_ok("alice").await;
+    let response = app.login("alice", PASSWORD).await;
+    let text = response.text().await.unwrap();
+    assert!(!text.contains(PASSWORD));
+    let body: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let token = body["token"].as_str().unwrap().to_owned();
+
+    let users = app.sql("SELECT password_hash FROM users").await;
+    let hash: String = users[0].try_get("", "password_hash").unwrap();
+    assert!(hash.starts_with("$argon2id$v=19$"), "{hash}");
+    assert!(!hash.contains(PASSWORD));
+
+    let sessions = app.sql("SELECT token_hash FROM sessions").await;
+    let stored: Vec<u8> = sessions[0].try_get("", "token_hash").unwrap();
+    assert_eq!(stored, Sha256::digest(token.as_bytes()).to_vec());
+
+    // Nowhere in the file, in any form.
+    let db_path = app.dir.path().join("gatehouse.db");
+    let mut bytes = std::fs::read(&db_path).unwrap();
+    if let Ok(wal) = std::fs::read(db_path.with_extension("db-wal")) {
+        bytes.extend(wal);
+    }
+    let haystack = String::from_utf8_lossy(&bytes);
+    assert!(!haystack.contains(PASSWORD));
+    assert!(!haystack.contains(&token));
+    assert!(!haystack.contains(&token[4..]));
+}
+
+#[tokio::test]
+async fn default_hashes_use_owasp_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("gatehouse.db").display()
+    );
+    // The test helper adds cheap flags; restore the defaults explicitly.
+    let app = spawn_on(
+        dir,
+        db_url,
+        &[
+            "--argon2-memory-kib",
+            "19456",
+            "--argon2-iterations",
+            "2",
+            "--argon2-parallelism",
+            "1",
+        ],
+    )
+    .await;
+    app.register_ok("alice").await;
+    let users = app.sql("SELECT password_hash FROM users").await;
+    let hash: String = users[0].try_get("", "password_hash").unwrap();
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
+    );
+}
+
+#[tokio::test]
+async fn a_weaker_stored_hash_is_upgraded_on_the_next_login() {
+    let app = spawn_app().await; // m=256, t=1
+    app.register_ok("alice").await;
+    let read_hash = |app: &crate::helpers::TestApp| {
+        let db = app.db.clone();
+        async move {
+            let rows = db
+                .query_all_raw(sea_orm::Statement::from_string(
+                    db.get_database_backend(),
+                    "SELECT password_hash FROM users".to_owned(),
+                ))
+                .await
+                .unwrap();
+            rows[0].try_get::<String>("", "password_hash").unwrap()
+        }
+    };
+    use sea_orm::ConnectionTrait;
+    let weak = read_hash(&app).await;
+    assert!(weak.contains("m=256,t=1,p=1"), "{weak}");
+
+    // The same database, served with stronger parameters.
+    let (dir, db_url) = (app.dir, app.db_url);
+    let stronger = spawn_on(
+        dir,
+        db_url,
+        &["--argon2-memory-kib", "512", "--argon2-iterations", "2"],
+    )
+    .await;
+    assert_eq!(
+        stronger.login("alice", "wrong-password").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        read_hash(&stronger).await,
+        weak,
+        "a failed login changes nothing"
+    );
+    stronger.login_ok("alice").await;
+    let upgraded = read_hash(&stronger).await;
+    assert!(upgraded.contains("m=512,t=2,p=1"), "{upgraded}");
+    stronger.login_ok("alice").await;
+    assert_eq!(
+        read_hash(&stronger).await,
+        upgraded,
+        "a current hash is left alone"
+    );
+}
