@@ -67,3 +67,44 @@ fn schema_graphql_is_what_the_code_prints() {
         "schema.graphql is stale: run `cargo run -- schema > schema.graphql`"
     );
 }
+
+#[tokio::test]
+async fn sqlite_runs_in_wal_mode_with_foreign_keys_and_cascades() {
+    let app = spawn_app().await;
+    let mode = app.sql("PRAGMA journal_mode").await;
+    assert_eq!(mode[0].try_get_by_index::<String>(0).unwrap(), "wal");
+    let fk = app.sql("PRAGMA foreign_keys").await;
+    assert_eq!(fk[0].try_get_by_index::<i32>(0).unwrap(), 1);
+    app.register_ok("alice").await;
+    app.login_ok("alice").await;
+    assert_eq!(app.sql("SELECT id FROM sessions").await.len(), 1);
+    app.exec("DELETE FROM users").await;
+    assert!(
+        app.sql("SELECT id FROM sessions").await.is_empty(),
+        "sessions go with their user"
+    );
+}
+
+#[tokio::test]
+async fn cors_is_closed_unless_origins_are_configured() {
+    let preflight = |app: &crate::helpers::TestApp| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url("/graphql"))
+            .header("origin", "https://app.example.com")
+            .header("access-control-request-method", "POST")
+            .send()
+    };
+    let closed = spawn_app().await;
+    let response = preflight(&closed).await.unwrap();
+    assert!(
+        !response
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
+    let open = crate::helpers::spawn_app_with(&["--cors-origin", "https://app.example.com"]).await;
+    let response = preflight(&open).await.unwrap();
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+}
