@@ -20,15 +20,18 @@ use crate::http::{AppState, HttpConfig, router};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Opens the connection pool. SQLite gets WAL (readers never wait for the
+/// Opens the connection pool. This is the only place that knows the backend:
+/// PostgreSQL gets a statement timeout; SQLite gets WAL (readers never wait for the
 /// writer), foreign keys on, and `synchronous=NORMAL`: in WAL mode a commit
 /// survives a crash or `kill -9` of the process; only an OS crash or power
 /// loss can take back the last commits.
 pub async fn connect(args: &DatabaseArgs) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(args.url().expose_secret().to_owned());
+    let statement_timeout_ms = args.db_statement_timeout.as_millis().to_string();
     options
         .max_connections(args.db_max_connections)
         .acquire_timeout(args.db_acquire_timeout)
+        .connect_timeout(args.db_acquire_timeout)
         // sqlx would log every statement; requests are logged once by the HTTP layer.
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|opts| {
@@ -37,6 +40,9 @@ pub async fn connect(args: &DatabaseArgs) -> Result<DatabaseConnection, DbErr> {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(5))
+        })
+        .map_sqlx_postgres_opts(move |opts| {
+            opts.options([("statement_timeout", statement_timeout_ms.as_str())])
         });
     Database::connect(options).await
 }

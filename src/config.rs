@@ -72,6 +72,11 @@ pub struct DatabaseArgs {
     /// How long a request waits for a pooled connection before it fails with 503.
     #[arg(long, env = "GATEHOUSE_DB_ACQUIRE_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
     pub db_acquire_timeout: Duration,
+
+    /// Longest a single SQL statement may run (PostgreSQL `statement_timeout`;
+    /// SQLite has no such setting and waits at most 5 s for a lock instead).
+    #[arg(long, env = "GATEHOUSE_DB_STATEMENT_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub db_statement_timeout: Duration,
 }
 
 impl DatabaseArgs {

@@ -211,11 +211,52 @@ impl Error {
 
 impl From<sea_orm::DbErr> for Error {
     fn from(err: sea_orm::DbErr) -> Self {
-        use sea_orm::DbErr;
-        match err {
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => Self::DatabaseUnavailable(err),
-            other => Self::Internal(Box::new(other)),
+        if is_unavailable(&err) {
+            Self::DatabaseUnavailable(err)
+        } else {
+            Self::Internal(Box::new(err))
         }
+    }
+}
+
+/// Whether a database error means "the database cannot serve right now"
+/// (answered with 503 and `Retry-After`) rather than a bug (500): no pooled
+/// connection in time, a broken connection, PostgreSQL refusing connections
+/// or cancelling a statement on timeout, SQLite still locked after its busy
+/// timeout.
+fn is_unavailable(err: &sea_orm::DbErr) -> bool {
+    use sea_orm::sqlx::Error as SqlxError;
+    use sea_orm::{DbErr, RuntimeErr};
+    let runtime = match err {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(runtime) | DbErr::Exec(runtime) | DbErr::Query(runtime) => runtime,
+        _ => return false,
+    };
+    let RuntimeErr::SqlxError(sqlx) = runtime else {
+        return false;
+    };
+    match sqlx.as_ref() {
+        SqlxError::Io(_)
+        | SqlxError::Tls(_)
+        | SqlxError::PoolTimedOut
+        | SqlxError::PoolClosed
+        | SqlxError::WorkerCrashed => true,
+        SqlxError::Database(db) => db.code().is_some_and(|code| {
+            // PostgreSQL SQLSTATE: class 08 connection exceptions, 57014
+            // statement timeout, 57P01–57P03 shutdown / cannot connect now.
+            // SQLite (numeric codes, never five characters like a SQLSTATE):
+            // 5 SQLITE_BUSY, 6 SQLITE_LOCKED and their extended codes.
+            if code.len() == 5 {
+                code.starts_with("08")
+                    || matches!(
+                        code.as_ref(),
+                        "57014" | "57P01" | "57P02" | "57P03" | "53300"
+                    )
+            } else {
+                matches!(code.parse::<i32>().map(|c| c & 0xff), Ok(5 | 6))
+            }
+        }),
+        _ => false,
     }
 }
 

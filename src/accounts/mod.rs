@@ -133,7 +133,7 @@ impl Accounts {
         };
         match user.insert(&self.db).await {
             Ok(user) => {
-                tracing::info!(user_id = %user.id, "registered");
+                tracing::debug!(user_id = %user.id, "registered");
                 Ok(user)
             }
             Err(err) => Err(match err.sql_err() {
@@ -212,7 +212,7 @@ impl Accounts {
         if rehashed.is_some() {
             tracing::info!(user_id = %user.id, "password hash upgraded to current parameters");
         }
-        tracing::info!(user_id = %user.id, "logged in");
+        tracing::debug!(user_id = %user.id, "logged in");
         let mut user = user;
         user.last_login = Some(logged_in_at);
         if let Some(hash) = rehashed {
@@ -243,7 +243,7 @@ impl Accounts {
                 .exec(&self.db)
                 .await?
                 .rows_affected;
-            tracing::info!(%user_id, revoked, "logged out (legacy, every session)");
+            tracing::debug!(%user_id, revoked, "logged out (legacy, every session)");
             return Ok(LogoutOutcome {
                 user_id,
                 sessions_revoked: revoked,
@@ -263,7 +263,7 @@ impl Accounts {
             // A concurrent logout of the same token got there first.
             return Err(Error::Unauthenticated);
         }
-        tracing::info!(%user_id, "logged out");
+        tracing::debug!(%user_id, "logged out");
         Ok(LogoutOutcome {
             user_id,
             sessions_revoked: revoked,

@@ -9,7 +9,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::PASSWORD;
+use crate::helpers::{FAST_HASHING, PASSWORD, TestDatabase};
 
 const BIN: &str = env!("CARGO_BIN_EXE_gatehouse");
 
@@ -18,15 +18,14 @@ struct Served {
     child: Child,
     address: SocketAddr,
     lines: Arc<Mutex<Vec<String>>>,
-    _dir: tempfile::TempDir,
 }
 
-fn serve(extra: &[&str]) -> Served {
-    let dir = tempfile::tempdir().unwrap();
+fn serve(database: &TestDatabase, extra: &[&str]) -> Served {
     let mut child = Command::new(BIN)
         .args(["serve", "--bind", "127.0.0.1:0", "--log-format", "json"])
+        .args(["--database-url", &database.url])
         .args(extra)
-        .current_dir(dir.path())
+        .current_dir(database.dir.path())
         .env_remove("DATABASE_URL")
         .env_remove("GATEHOUSE_DATABASE_URL")
         .stdout(Stdio::piped())
@@ -67,7 +66,6 @@ fn serve(extra: &[&str]) -> Served {
         child,
         address,
         lines,
-        _dir: dir,
     }
 }
 
@@ -163,7 +161,11 @@ fn migrate_applies_and_reports_status() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_finishes_in_flight_requests_then_exits_0() {
-    let mut served = serve(&["--argon2-memory-kib", "65536", "--argon2-iterations", "8"]);
+    let database = TestDatabase::create().await;
+    let mut served = serve(
+        &database,
+        &["--argon2-memory-kib", "65536", "--argon2-iterations", "8"],
+    );
     let client = reqwest::Client::new();
     let body = json!({"username": "slow", "email": "slow@example.com", "password": PASSWORD});
     let in_flight = tokio::spawn({
@@ -185,7 +187,8 @@ async fn sigterm_finishes_in_flight_requests_then_exits_0() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigint_exits_0_and_new_connections_are_refused() {
-    let mut served = serve(&["--argon2-memory-kib", "256", "--argon2-iterations", "1"]);
+    let database = TestDatabase::create().await;
+    let mut served = serve(&database, FAST_HASHING);
     let url = served.url("/healthz");
     assert_eq!(reqwest::get(&url).await.unwrap().status(), StatusCode::OK);
     served.signal("INT");
@@ -198,14 +201,18 @@ async fn sigint_exits_0_and_new_connections_are_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_log_line_at_debug_level_holds_a_secret() {
-    let served = serve(&[
-        "--argon2-memory-kib",
-        "256",
-        "--argon2-iterations",
-        "1",
-        "--log-level",
-        "debug",
-    ]);
+    let database = TestDatabase::create().await;
+    let served = serve(
+        &database,
+        &[
+            "--argon2-memory-kib",
+            "256",
+            "--argon2-iterations",
+            "1",
+            "--log-level",
+            "debug",
+        ],
+    );
     let client = reqwest::Client::new();
     let response = client
         .post(served.url("/user/register/"))
@@ -275,4 +282,53 @@ async fn no_log_line_at_debug_level_holds_a_secret() {
             "{line}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answered_registration_survives_sigkill() {
+    let database = TestDatabase::create().await;
+    let mut served = serve(&database, FAST_HASHING);
+    let client = reqwest::Client::new();
+    let url = served.url("/user/register/");
+    let attempts = (0..24).map(|i| {
+        let (client, url) = (client.clone(), url.clone());
+        async move {
+            let body = json!({"username": format!("durable{i}"), "email": format!("d{i}@example.com"), "password": PASSWORD});
+            let response = client.post(url).json(&body).send().await;
+            (i, response.map(|r| r.status()))
+        }
+    });
+    let burst = tokio::spawn(futures::future::join_all(attempts));
+    // Kill the server while the burst is still arriving.
+    tokio::time::sleep(Duration::from_millis(40)).await;
+    served.signal("KILL");
+    let results = burst.await.unwrap();
+    let code = tokio::task::spawn_blocking(move || served.wait_exit())
+        .await
+        .unwrap();
+    assert_eq!(code, None, "killed by a signal");
+    let answered: Vec<usize> = results
+        .into_iter()
+        .filter(|(_, status)| matches!(status, Ok(s) if *s == StatusCode::CREATED))
+        .map(|(i, _)| i)
+        .collect();
+
+    let restarted = serve(&database, FAST_HASHING);
+    for i in &answered {
+        let response = client
+            .post(restarted.url("/user/login/"))
+            .json(&json!({"username": format!("durable{i}"), "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "durable{i} was answered 201 before the kill"
+        );
+    }
+    eprintln!(
+        "{} of 24 registrations were answered before SIGKILL; all of them survived",
+        answered.len()
+    );
 }

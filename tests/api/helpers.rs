@@ -7,6 +7,7 @@ use gatehouse::app::Application;
 use gatehouse::config::Cli;
 use reqwest::{Response, StatusCode};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
@@ -16,14 +17,124 @@ pub const PASSWORD: &str = "Vq7#kPz!rw";
 pub struct TestApp {
     pub address: SocketAddr,
     pub client: reqwest::Client,
+    /// A connection of the test's own to the server's database.
     pub db: DatabaseConnection,
-    pub db_url: String,
-    /// Keeps the database file alive for the test.
-    pub dir: TempDir,
+    pub database: TestDatabase,
 }
 
 /// Cheap hashing so tests stay quick; the pool and its limits are still real.
 pub const FAST_HASHING: &[&str] = &["--argon2-memory-kib", "256", "--argon2-iterations", "1"];
+
+/// The variable naming a PostgreSQL server to run the suite against; without
+/// it the suite runs on SQLite files.
+pub const POSTGRES_VARIABLE: &str = "TEST_DATABASE_URL";
+
+/// The PostgreSQL server URL (of a database to connect to for admin work), if
+/// this run is a PostgreSQL run.
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var(POSTGRES_VARIABLE)
+        .ok()
+        .filter(|url| url.starts_with("postgres://") || url.starts_with("postgresql://"))
+}
+
+pub fn is_postgres() -> bool {
+    postgres_admin_url().is_some()
+}
+
+/// A fresh, empty database for one test: a SQLite file in a temporary
+/// directory, or a PostgreSQL database created for it and dropped after it.
+pub struct TestDatabase {
+    pub url: String,
+    /// Holds the SQLite file; the working directory of spawned binaries.
+    pub dir: TempDir,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    pub async fn create() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match postgres_admin_url() {
+            None => {
+                let url = format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join("gatehouse.db").display()
+                );
+                Self {
+                    url,
+                    dir,
+                    postgres: None,
+                }
+            }
+            Some(admin_url) => {
+                let name = format!("gatehouse_test_{}", uuid::Uuid::new_v4().simple());
+                let admin = sea_orm::Database::connect(&admin_url)
+                    .await
+                    .unwrap_or_else(|e| {
+                        panic!("{POSTGRES_VARIABLE} is set but PostgreSQL does not answer: {e}")
+                    });
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create test database");
+                let _ = admin.close().await;
+                let url = with_database_name(&admin_url, &name);
+                Self {
+                    url,
+                    dir,
+                    postgres: Some((admin_url, name)),
+                }
+            }
+        }
+    }
+
+    /// The same database reached through another host:port (a proxy).
+    pub fn url_via(&self, address: SocketAddr) -> String {
+        let (scheme, rest) = self.url.split_once("://").expect("URL with a scheme");
+        let (credentials, rest) = rest.rsplit_once('@').expect("URL with credentials");
+        let path = &rest[rest.find('/').expect("URL with a path")..];
+        format!("{scheme}://{credentials}@{address}{path}")
+    }
+}
+
+/// `postgres://u:p@host:port/admin?x` with the database name replaced.
+fn with_database_name(url: &str, name: &str) -> String {
+    let (before_query, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_start = before_query.find("://").map_or(0, |i| i + 3);
+    let base = match before_query[authority_start..].find('/') {
+        Some(slash) => &before_query[..authority_start + slash],
+        None => before_query,
+    };
+    match query {
+        Some(query) => format!("{base}/{name}?{query}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop runs inside a test's runtime; do the async work on a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                if let Ok(admin) = sea_orm::Database::connect(&admin_url).await {
+                    let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                    let _ = admin.execute_unprepared(&sql).await;
+                    let _ = admin.close().await;
+                }
+            });
+            Ok::<(), std::io::Error>(())
+        })
+        .join();
+    }
+}
 
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
@@ -31,22 +142,23 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts a server with extra command-line flags on a fresh database.
 pub async fn spawn_app_with(flags: &[&str]) -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db_url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("gatehouse.db").display()
-    );
-    spawn_on(dir, db_url, flags).await
+    spawn_on(TestDatabase::create().await, flags).await
 }
 
-/// Starts a server on an existing database (e.g. to restart with new settings).
-pub async fn spawn_on(dir: TempDir, db_url: String, flags: &[&str]) -> TestApp {
+/// Starts a server on a given database (e.g. to restart with new settings).
+pub async fn spawn_on(database: TestDatabase, flags: &[&str]) -> TestApp {
+    let url = database.url.clone();
+    spawn_at(database, &url, flags).await
+}
+
+/// Starts a server on `database`, reaching it at `url`.
+pub async fn spawn_at(database: TestDatabase, url: &str, flags: &[&str]) -> TestApp {
     let mut args = vec![
         "gatehouse",
         "--bind",
         "127.0.0.1:0",
         "--database-url",
-        &db_url,
+        url,
         "--log-level",
         "warn",
     ];
@@ -56,7 +168,11 @@ pub async fn spawn_on(dir: TempDir, db_url: String, flags: &[&str]) -> TestApp {
     let application = Application::build(&cli.serve).await.expect("server starts");
     let address = application.local_addr().expect("bound");
     tokio::spawn(application.run_until(std::future::pending()));
-    let db = gatehouse::app::connect(&cli.serve.database)
+    let db_args = Cli::try_parse_from(["gatehouse", "--database-url", &database.url])
+        .expect("valid flags")
+        .serve
+        .database;
+    let db = gatehouse::app::connect(&db_args)
         .await
         .expect("test db connection");
     TestApp {
@@ -66,8 +182,7 @@ pub async fn spawn_on(dir: TempDir, db_url: String, flags: &[&str]) -> TestApp {
             .build()
             .expect("client"),
         db,
-        db_url,
-        dir,
+        database,
     }
 }
 

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{PASSWORD, spawn_app, spawn_on};
+use crate::helpers::{PASSWORD, TestDatabase, is_postgres, spawn_app, spawn_on};
 
 #[tokio::test]
 async fn the_database_holds_no_token_and_no_password() {
@@ -24,29 +24,35 @@ async fn the_database_holds_no_token_and_no_password() {
     let stored: Vec<u8> = sessions[0].try_get("", "token_hash").unwrap();
     assert_eq!(stored, Sha256::digest(token.as_bytes()).to_vec());
 
-    // Nowhere in the file, in any form.
-    let db_path = app.dir.path().join("gatehouse.db");
-    let mut bytes = std::fs::read(&db_path).unwrap();
-    if let Ok(wal) = std::fs::read(db_path.with_extension("db-wal")) {
-        bytes.extend(wal);
-    }
-    let haystack = String::from_utf8_lossy(&bytes);
-    assert!(!haystack.contains(PASSWORD));
-    assert!(!haystack.contains(&token));
-    assert!(!haystack.contains(&token[4..]));
+    // Nowhere in any column of any row, as text.
+    let dump = if is_postgres() {
+        let rows = app
+            .sql("SELECT CAST(u.* AS text) || ' ' || COALESCE((SELECT string_agg(CAST(s.* AS text), ' ') FROM sessions s), '') AS dump FROM users u")
+            .await;
+        rows.iter()
+            .map(|r| r.try_get::<String>("", "dump").unwrap())
+            .collect::<Vec<_>>()
+            .join("\n")
+    } else {
+        // The SQLite file and its WAL, byte for byte.
+        let db_path = app.database.dir.path().join("gatehouse.db");
+        let mut bytes = std::fs::read(&db_path).unwrap();
+        if let Ok(wal) = std::fs::read(db_path.with_extension("db-wal")) {
+            bytes.extend(wal);
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    assert!(dump.contains("alice"), "the dump holds the data");
+    assert!(!dump.contains(PASSWORD));
+    assert!(!dump.contains(&token));
+    assert!(!dump.contains(&token[4..]));
 }
 
 #[tokio::test]
 async fn default_hashes_use_owasp_parameters() {
-    let dir = tempfile::tempdir().unwrap();
-    let db_url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("gatehouse.db").display()
-    );
     // The test helper adds cheap flags; restore the defaults explicitly.
     let app = spawn_on(
-        dir,
-        db_url,
+        TestDatabase::create().await,
         &[
             "--argon2-memory-kib",
             "19456",
@@ -88,10 +94,8 @@ async fn a_weaker_stored_hash_is_upgraded_on_the_next_login() {
     assert!(weak.contains("m=256,t=1,p=1"), "{weak}");
 
     // The same database, served with stronger parameters.
-    let (dir, db_url) = (app.dir, app.db_url);
     let stronger = spawn_on(
-        dir,
-        db_url,
+        app.database,
         &["--argon2-memory-kib", "512", "--argon2-iterations", "2"],
     )
     .await;
