@@ -87,6 +87,15 @@ impl TestDatabase {
         }
     }
 
+    /// A handle on a database another `TestDatabase` owns (and drops).
+    pub fn borrowed(url: &str) -> Self {
+        Self {
+            url: url.to_owned(),
+            dir: tempfile::tempdir().expect("temp dir"),
+            postgres: None,
+        }
+    }
+
     /// The same database reached through another host:port (a proxy).
     pub fn url_via(&self, address: SocketAddr) -> String {
         let (scheme, rest) = self.url.split_once("://").expect("URL with a scheme");

@@ -12,4 +12,5 @@ mod rest_login;
 mod rest_logout;
 mod rest_register;
 mod rules;
+mod scale_out;
 mod secrets;

@@ -1,0 +1,180 @@
+//! Several instances on one database, and a database that goes away and
+//! comes back (SPEC §2: stateless instances share everything through the
+//! database).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+use crate::helpers::{PASSWORD, TestDatabase, is_postgres, postgres_admin_url, spawn_at, spawn_on};
+
+/// Two servers on one database.
+async fn two_instances() -> (crate::helpers::TestApp, crate::helpers::TestApp) {
+    let a = crate::helpers::spawn_app().await;
+    let shared = a.database.url.clone();
+    // The second instance borrows the first one's database; the first owns it.
+    let b = spawn_at(TestDatabase::borrowed(&shared), &shared, &[]).await;
+    (a, b)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_from_one_instance_works_on_the_other_and_logout_is_seen_by_all() {
+    let (a, b) = two_instances().await;
+    let id = a.register_ok("alice").await;
+    let (token, _) = b.login_ok("alice").await;
+    assert_eq!(
+        a.me(&token).await["id"],
+        id.as_str(),
+        "B's token works on A"
+    );
+    assert_eq!(a.logout(&id, Some(&token)).await.status(), StatusCode::OK);
+    assert!(
+        b.me(&token).await.is_null(),
+        "A's logout is seen by B at once"
+    );
+    let response = b.logout(&id, Some(&token)).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn thirty_registrations_over_two_instances_create_one_user() {
+    let (a, b) = two_instances().await;
+    let attempts = (0..30).map(|i| {
+        let app = if i % 2 == 0 { &a } else { &b };
+        async move {
+            let response = app
+                .register("racer", &format!("racer{i}@example.com"), PASSWORD)
+                .await;
+            let status = response.status();
+            let body: Value = response.json().await.unwrap();
+            (status, body)
+        }
+    });
+    let results = futures::future::join_all(attempts).await;
+    let created = results
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CREATED)
+        .count();
+    assert_eq!(created, 1, "{results:?}");
+    for (status, body) in results.iter().filter(|(s, _)| *s != StatusCode::CREATED) {
+        assert_eq!(*status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(body["code"], "USERNAME_TAKEN");
+    }
+    assert_eq!(a.sql("SELECT id FROM users").await.len(), 1);
+}
+
+/// A TCP proxy in front of PostgreSQL that the test can cut and restore.
+struct Proxy {
+    address: SocketAddr,
+    down: watch::Sender<bool>,
+}
+
+impl Proxy {
+    async fn start(upstream: SocketAddr) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let (down, down_rx) = watch::channel(false);
+        let down_rx = Arc::new(down_rx);
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else {
+                    return;
+                };
+                let mut down_rx = (*down_rx).clone();
+                if *down_rx.borrow() {
+                    drop(client); // refuse while the database is "down"
+                    continue;
+                }
+                tokio::spawn(async move {
+                    let Ok(mut server) = TcpStream::connect(upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = down_rx.wait_for(|down| *down) => {} // cut open connections
+                    }
+                });
+            }
+        });
+        Self { address, down }
+    }
+
+    fn cut(&self) {
+        self.down.send_replace(true);
+    }
+
+    fn restore(&self) {
+        self.down.send_replace(false);
+    }
+}
+
+fn postgres_address() -> SocketAddr {
+    let url = postgres_admin_url().unwrap();
+    let authority = url.split_once('@').unwrap().1;
+    let host_port = authority.split(['/', '?']).next().unwrap();
+    let host_port = if host_port.contains(':') {
+        host_port.to_owned()
+    } else {
+        format!("{host_port}:5432")
+    };
+    let host_port = host_port.replace("localhost", "127.0.0.1");
+    host_port.parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_outage_gives_503_quickly_and_heals_by_itself() {
+    if !is_postgres() {
+        eprintln!("skipped on SQLite: an embedded database cannot go away from under the server");
+        return;
+    }
+    let database = TestDatabase::create().await;
+    let proxy = Proxy::start(postgres_address()).await;
+    let url = database.url_via(proxy.address);
+    let app = spawn_at(database, &url, &["--db-acquire-timeout", "1s"]).await;
+    app.register_ok("alice").await;
+    app.login_ok("alice").await;
+
+    proxy.cut();
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let started = Instant::now();
+    let login = app.login("alice", PASSWORD).await;
+    let took = started.elapsed();
+    assert_eq!(login.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(login.headers().contains_key("retry-after"));
+    let body: Value = login.json().await.unwrap();
+    assert_eq!(body["code"], "OVERLOADED", "{body}");
+    assert!(
+        took < Duration::from_secs(5),
+        "503 within the acquire timeout, took {took:?}"
+    );
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+
+    proxy.restore();
+    let mut healed = false;
+    for _ in 0..50 {
+        let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+        if ready.status() == StatusCode::OK {
+            healed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(healed, "/readyz came back without a restart");
+    assert_eq!(app.login("alice", PASSWORD).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_restarted_instance_keeps_every_account_and_session() {
+    let app = crate::helpers::spawn_app().await;
+    let id = app.register_ok("alice").await;
+    let (token, _) = app.login_ok("alice").await;
+    let again = spawn_on(app.database, &[]).await;
+    assert_eq!(again.me(&token).await["id"], id.as_str());
+}
