@@ -72,7 +72,7 @@ impl Application {
             .cors_origins
             .iter()
             .filter(|origin| !origin.trim().is_empty())
-            .map(|origin| HeaderValue::from_str(origin.trim()))
+            .map(|origin| HeaderValue::from_str(origin))
             .collect::<Result<Vec<_>, _>>()?;
         let router = router(state, &HttpConfig { cors_origins });
         let listener = TcpListener::bind(args.bind).await?;

@@ -104,7 +104,7 @@ pub struct LogArgs {
     pub log_format: LogFormat,
 
     /// Log filter, in `tracing` `EnvFilter` syntax (e.g. `info`, `gatehouse=debug`).
-    #[arg(long, env = "GATEHOUSE_LOG", default_value = "info")]
+    #[arg(long, env = "GATEHOUSE_LOG_LEVEL", default_value = "info")]
     pub log_level: String,
 }
 
@@ -126,7 +126,7 @@ pub struct ServeArgs {
     pub legacy_logout: bool,
 
     /// How long a login session lasts (e.g. `7d`, `12h`).
-    #[arg(long, env = "GATEHOUSE_SESSION_TTL", default_value = "7d", value_parser = humantime::parse_duration)]
+    #[arg(long, env = "GATEHOUSE_SESSION_TTL", default_value = "7d", value_parser = parse_session_ttl)]
     pub session_ttl: Duration,
 
     /// Shortest password accepted at registration, in Unicode code points.
@@ -146,12 +146,12 @@ pub struct ServeArgs {
     pub argon2_parallelism: u32,
 
     /// Password hashes computed at once [default: one per core].
-    #[arg(long, env = "GATEHOUSE_HASH_WORKERS")]
-    pub hash_workers: Option<usize>,
+    #[arg(long, env = "GATEHOUSE_HASH_WORKERS", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub hash_workers: Option<u32>,
 
     /// Password hashes allowed to wait for a worker; past that, 503 + Retry-After.
-    #[arg(long, env = "GATEHOUSE_HASH_QUEUE", default_value_t = 64)]
-    pub hash_queue: usize,
+    #[arg(long, env = "GATEHOUSE_HASH_QUEUE", default_value_t = 64, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub hash_queue: u32,
 
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "GATEHOUSE_BODY_LIMIT", default_value_t = 16 * 1024)]
@@ -175,11 +175,7 @@ pub struct ServeArgs {
 
     /// Origins allowed to call the API from a browser (repeat, or comma-separated).
     /// None by default: CORS stays closed.
-    #[arg(
-        long = "cors-origin",
-        env = "GATEHOUSE_CORS_ORIGINS",
-        value_delimiter = ','
-    )]
+    #[arg(long, alias = "cors-origin", env = "GATEHOUSE_CORS_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
     pub cors_origins: Vec<String>,
 
     /// How long to wait for in-flight requests on SIGINT/SIGTERM.
@@ -194,8 +190,8 @@ impl ServeArgs {
             memory_kib: self.argon2_memory_kib,
             iterations: self.argon2_iterations,
             parallelism: self.argon2_parallelism,
-            workers: self.hash_workers.unwrap_or(defaults.workers).max(1),
-            queue: self.hash_queue,
+            workers: self.hash_workers.map_or(defaults.workers, |n| n as usize),
+            queue: self.hash_queue as usize,
         }
     }
 
@@ -216,4 +212,33 @@ impl ServeArgs {
             introspection: self.graphql_introspection,
         }
     }
+}
+
+/// A session lifetime: at least a second, at most ten years, so expiry times
+/// stay ordinary timestamps on every backend.
+fn parse_session_ttl(value: &str) -> Result<Duration, String> {
+    let ttl = humantime::parse_duration(value).map_err(|e| e.to_string())?;
+    let ten_years = Duration::from_secs(10 * 366 * 24 * 60 * 60);
+    if ttl < Duration::from_secs(1) || ttl > ten_years {
+        return Err("must be between 1s and 10 years".into());
+    }
+    Ok(ttl)
+}
+
+/// A CORS origin: `scheme://host[:port]`. `*` is refused: credentials travel
+/// in `Authorization`, and an account API should name the sites it trusts.
+fn parse_origin(value: &str) -> Result<String, String> {
+    let origin = value.trim();
+    if origin == "*" {
+        return Err("`*` is not allowed; list the origins".into());
+    }
+    let well_formed = (origin.starts_with("https://") || origin.starts_with("http://"))
+        && !origin.ends_with('/')
+        && axum::http::HeaderValue::from_str(origin).is_ok();
+    if !well_formed {
+        return Err(format!(
+            "{origin:?} is not an origin like https://app.example.com"
+        ));
+    }
+    Ok(origin.to_owned())
 }

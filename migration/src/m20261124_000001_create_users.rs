@@ -43,6 +43,7 @@ impl MigrationTrait for Migration {
         manager
             .create_index(
                 Index::create()
+                    .if_not_exists()
                     .name("users_username_key_idx")
                     .table(Users::Table)
                     .col(Users::UsernameKey)
@@ -53,6 +54,7 @@ impl MigrationTrait for Migration {
         manager
             .create_index(
                 Index::create()
+                    .if_not_exists()
                     .name("users_email_key_idx")
                     .table(Users::Table)
                     .col(Users::EmailKey)

@@ -47,6 +47,7 @@ impl MigrationTrait for Migration {
         manager
             .create_index(
                 Index::create()
+                    .if_not_exists()
                     .name("sessions_token_hash_idx")
                     .table(Sessions::Table)
                     .col(Sessions::TokenHash)
@@ -58,6 +59,7 @@ impl MigrationTrait for Migration {
         manager
             .create_index(
                 Index::create()
+                    .if_not_exists()
                     .name("sessions_user_id_expires_at_idx")
                     .table(Sessions::Table)
                     .col(Sessions::UserId)

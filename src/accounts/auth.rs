@@ -13,8 +13,11 @@ pub enum Credentials {
     Missing,
     /// `Authorization: Bearer <token>`; the token is not checked yet.
     Bearer(String),
-    /// An `Authorization` header that is not a bearer token.
+    /// `Authorization: Bearer` with nothing usable after it, or a value that
+    /// is not text.
     Unusable,
+    /// An `Authorization` header of another scheme (`Basic …`).
+    OtherScheme,
 }
 
 impl Credentials {
@@ -27,23 +30,31 @@ impl Credentials {
         let Ok(value) = std::str::from_utf8(value) else {
             return Self::Unusable;
         };
-        match value.trim().split_once(' ') {
-            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
-                let token = token.trim();
-                if token.is_empty() {
-                    Self::Unusable
-                } else {
-                    Self::Bearer(token.to_owned())
-                }
-            }
-            _ => Self::Unusable,
+        let value = value.trim();
+        let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Self::OtherScheme;
+        }
+        let token = token.trim();
+        if token.is_empty() {
+            Self::Unusable
+        } else {
+            Self::Bearer(token.to_owned())
         }
     }
 
-    /// Whether the client sent any credentials at all (RFC 6750 §3: decides
-    /// between a bare challenge and `error="invalid_token"`).
+    /// Whether the client sent an `Authorization` header at all. Any header
+    /// counts: a logout that sent credentials has them checked, never the
+    /// legacy tokenless path.
     pub fn were_sent(&self) -> bool {
         !matches!(self, Self::Missing)
+    }
+
+    /// Whether a bearer token was attempted, so that a refusal names it
+    /// (RFC 6750 §3.1: `error="invalid_token"`); without one, or with another
+    /// scheme, the challenge carries no error code.
+    pub fn attempted_bearer(&self) -> bool {
+        matches!(self, Self::Bearer(_) | Self::Unusable)
     }
 }
 
@@ -53,6 +64,7 @@ impl std::fmt::Debug for Credentials {
             Self::Missing => "Missing",
             Self::Bearer(_) => "Bearer([redacted])",
             Self::Unusable => "Unusable",
+            Self::OtherScheme => "OtherScheme",
         })
     }
 }

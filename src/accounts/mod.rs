@@ -183,7 +183,10 @@ impl Accounts {
 
         let token = SessionToken::generate().map_err(Error::internal)?;
         let logged_in_at = now();
-        let expires_at = logged_in_at + self.session_ttl();
+        let expires_at = self
+            .session_ttl()
+            .and_then(|ttl| logged_in_at.checked_add_signed(ttl))
+            .ok_or_else(|| Error::internal("session lifetime out of range"))?;
         let txn = self.db.begin().await?;
         let mut update = users::Entity::update_many()
             .col_expr(users::Column::LastLogin, Expr::value(logged_in_at))
@@ -323,8 +326,8 @@ impl Accounts {
         Ok(())
     }
 
-    fn session_ttl(&self) -> chrono::Duration {
-        chrono::Duration::from_std(self.config.session_ttl).unwrap_or(chrono::Duration::MAX)
+    fn session_ttl(&self) -> Option<chrono::Duration> {
+        chrono::Duration::from_std(self.config.session_ttl).ok()
     }
 
     async fn username_key_exists(&self, key: &str) -> Result<bool, Error> {

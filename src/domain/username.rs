@@ -3,6 +3,7 @@
 use std::fmt;
 
 use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
 
 use super::{case_key, messages};
 
@@ -32,7 +33,11 @@ impl Username {
                 "Ensure this field has no more than {MAX_CHARS} characters."
             ));
         }
-        if !value.chars().all(is_username_char) {
+        let mut chars = value.chars();
+        let first_ok = chars.next().is_some_and(is_username_char);
+        // Combining marks (Devanagari vowel signs, Thai tone marks …) belong
+        // to the letter before them; they may not start a name.
+        if !first_ok || !chars.all(|c| is_username_char(c) || is_combining_mark(c)) {
             errors.push(INVALID.to_owned());
         }
         if !errors.is_empty() {
@@ -91,7 +96,15 @@ mod tests {
 
     #[test]
     fn accepts_any_script_and_punctuation() {
-        for ok in ["łukasz", "Иван", "山田", "a.b+c-d_e@f", "١٢٣"] {
+        for ok in [
+            "łukasz",
+            "Иван",
+            "山田",
+            "a.b+c-d_e@f",
+            "١٢٣",
+            "हिन्दी",
+            "สมชาย",
+        ] {
             assert!(Username::parse(ok).is_ok(), "{ok}");
         }
     }

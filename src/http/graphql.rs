@@ -1,20 +1,23 @@
 //! `POST /graphql` runs documents; `GET /graphql` runs queries from the query
 //! string (never mutations) or serves the GraphiQL playground.
 //!
-//! Errors keep the GraphQL response shape (`{"errors": [...]}`) so GraphQL
-//! clients can read them; every error carries `extensions.code`.
+//! A request that cannot become a GraphQL request at all (too large, wrong
+//! media type, not JSON, too many operations, a mutation over GET) is a
+//! transport error and gets problem+json like every other HTTP error. Once a
+//! request is parsed, the answer is a GraphQL response, and every error in it
+//! carries `extensions.code`.
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse, ErrorExtensionValues, Value as GqlValue};
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
-use serde_json::json;
 
 use super::AppState;
 use super::body::{self, MediaType};
+use super::problem::Problem;
 use crate::accounts::{Caller, Credentials};
 use crate::error::{Error, ErrorCode};
 
@@ -26,33 +29,38 @@ pub async fn post_graphql(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let result = async {
-        match MediaType::of(&headers) {
-            MediaType::Json | MediaType::Unspecified => {}
-            MediaType::Form | MediaType::Other => return Err(Error::UnsupportedMediaType),
-        }
-        let bytes = body::read(&headers, body, state.body_limit).await?;
-        let batch: BatchRequest = serde_json::from_slice(&bytes).map_err(|err| {
-            Error::BadRequest(format!(
-                "The body is not a GraphQL request (line {}, column {}).",
-                err.line(),
-                err.column()
-            ))
-        })?;
-        Ok(batch)
-    }
-    .await;
-    let batch = match result {
+    let batch = match read_batch(&state, &headers, body).await {
         Ok(batch) => batch,
-        Err(err) => return error_response(&err, err.code().status()),
+        Err(err) => return no_store(Problem::from(&err).into_response()),
     };
+    execute(&state, &headers, batch).await
+}
+
+async fn read_batch(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<BatchRequest, Error> {
+    match MediaType::of(headers) {
+        MediaType::Json | MediaType::Unspecified => {}
+        MediaType::Form | MediaType::Other => return Err(Error::UnsupportedMediaType),
+    }
+    let bytes = body::read(headers, body, state.body_limit).await?;
+    let batch: BatchRequest = serde_json::from_slice(&bytes).map_err(|err| {
+        Error::BadRequest(format!(
+            "The body is not a GraphQL request (line {}, column {}).",
+            err.line(),
+            err.column()
+        ))
+    })?;
     if let BatchRequest::Batch(requests) = &batch
         && (requests.is_empty() || requests.len() > MAX_BATCH)
     {
-        let err = Error::BadRequest(format!("A batch holds 1 to {MAX_BATCH} operations."));
-        return error_response(&err, StatusCode::BAD_REQUEST);
+        return Err(Error::BadRequest(format!(
+            "A batch holds 1 to {MAX_BATCH} operations."
+        )));
     }
-    execute(&state, &headers, batch).await
+    Ok(batch)
 }
 
 pub async fn get_graphql(
@@ -62,60 +70,61 @@ pub async fn get_graphql(
 ) -> Response {
     let Some(query) = query.filter(|q| !q.is_empty()) else {
         if state.playground {
-            return no_store(
-                Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response(),
-            );
+            let page = GraphiQLSource::build().endpoint("/graphql").finish();
+            return no_store(Html(page).into_response());
         }
         let err = Error::BadRequest("GET /graphql needs a `query` parameter.".into());
-        return error_response(&err, StatusCode::BAD_REQUEST);
+        return no_store(Problem::from(&err).into_response());
     };
+    // The query string is held to the same limit as a body.
+    if query.len() > state.body_limit {
+        let err = Error::PayloadTooLarge {
+            limit: state.body_limit,
+        };
+        return no_store(Problem::from(&err).into_response());
+    }
     let request = match async_graphql::http::parse_query_string(&query) {
         Ok(request) => request,
         Err(err) => {
             let err =
                 Error::BadRequest(format!("The query string is not a GraphQL request: {err}"));
-            return error_response(&err, StatusCode::BAD_REQUEST);
+            return no_store(Problem::from(&err).into_response());
         }
     };
-    // Mutations change state and GET must be safe (RFC 9110 §9.2.1).
+    // Mutations change state, and GET must be safe (RFC 9110 §9.2.1).
     if is_mutation(&request) {
-        let mut response = json_response(
-            StatusCode::METHOD_NOT_ALLOWED,
-            &error_body(
-                ErrorCode::MethodNotAllowed,
-                "Mutations are only accepted over POST.",
-            ),
-        );
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
-        return response;
+        let problem = Problem::new(
+            ErrorCode::MethodNotAllowed,
+            "Mutations are only accepted over POST.",
+        )
+        .with_header(header::ALLOW, HeaderValue::from_static("GET, POST"));
+        return no_store(problem.into_response());
     }
     execute(&state, &headers, BatchRequest::Single(request)).await
 }
 
 async fn execute(state: &AppState, headers: &HeaderMap, batch: BatchRequest) -> Response {
-    let credentials =
-        || Credentials::from_header(headers.get(header::AUTHORIZATION).map(|v| v.as_bytes()));
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .map(HeaderValue::as_bytes);
+    let caller = || Caller::new(Credentials::from_header(authorization));
     let batch = match batch {
-        BatchRequest::Single(request) => {
-            BatchRequest::Single(request.data(Caller::new(credentials())))
+        BatchRequest::Single(request) => BatchRequest::Single(request.data(caller())),
+        BatchRequest::Batch(requests) => {
+            BatchRequest::Batch(requests.into_iter().map(|r| r.data(caller())).collect())
         }
-        BatchRequest::Batch(requests) => BatchRequest::Batch(
-            requests
-                .into_iter()
-                .map(|request| request.data(Caller::new(credentials())))
-                .collect(),
-        ),
     };
     let mut response = state.schema.execute_batch(batch).await;
     match &mut response {
         BatchResponse::Single(single) => add_default_codes(single),
         BatchResponse::Batch(many) => many.iter_mut().for_each(add_default_codes),
     }
-    match serde_json::to_value(&response) {
-        Ok(body) => json_response(StatusCode::OK, &body),
-        Err(err) => error_response(&Error::internal(err), StatusCode::INTERNAL_SERVER_ERROR),
+    // `application/json`, which every GraphQL client reads. (async-graphql-axum's
+    // response type always answers `application/graphql-response+json`,
+    // which older clients reject; hence this handler.)
+    match serde_json::to_vec(&response) {
+        Ok(body) => no_store(([(header::CONTENT_TYPE, "application/json")], body).into_response()),
+        Err(err) => no_store(Problem::from(&Error::internal(err)).into_response()),
     }
 }
 
@@ -132,41 +141,17 @@ fn add_default_codes(response: &mut async_graphql::Response) {
     }
 }
 
+/// Whether the operation a request would run is a mutation.
 fn is_mutation(request: &async_graphql::Request) -> bool {
     let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
         return false; // execution reports the syntax error
     };
-    let operations: Vec<_> = document.operations.iter().collect();
+    let mut operations = document.operations.iter();
     let chosen = match &request.operation_name {
-        Some(name) => operations
-            .iter()
-            .find(|(op_name, _)| op_name.is_some_and(|n| n.as_str() == name.as_str())),
-        None => operations.first(),
+        Some(name) => operations.find(|(op_name, _)| op_name.is_some_and(|n| n.as_str() == name)),
+        None => operations.next(),
     };
     chosen.is_some_and(|(_, op)| op.node.ty == OperationType::Mutation)
-}
-
-fn error_body(code: ErrorCode, message: &str) -> serde_json::Value {
-    json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] })
-}
-
-fn error_response(err: &Error, status: StatusCode) -> Response {
-    err.log_if_internal();
-    let mut body = error_body(err.code(), &err.to_string());
-    if let Some(secs) = err.retry_after_secs() {
-        body["errors"][0]["extensions"]["retryAfter"] = json!(secs);
-    }
-    let mut response = json_response(status, &body);
-    if let Some(secs) = err.retry_after_secs() {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-    }
-    response
-}
-
-fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
-    no_store((status, axum::Json(body)).into_response())
 }
 
 fn no_store(mut response: Response) -> Response {

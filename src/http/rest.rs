@@ -99,14 +99,14 @@ async fn handle(
 ) -> Response {
     let credentials =
         Credentials::from_header(headers.get(header::AUTHORIZATION).map(|v| v.as_bytes()));
-    let sent_credentials = credentials.were_sent();
+    let attempted_bearer = credentials.attempted_bearer();
     let mut response = match run(route, &state, path_value, &headers, body, credentials).await {
         Ok(response) => response,
         Err(problem) => {
             let mut problem = problem;
             if problem.code == ErrorCode::Unauthenticated.as_str() {
-                // RFC 6750 §3: a bare challenge when no credentials were sent.
-                let challenge = if sent_credentials {
+                // RFC 6750 §3: a bare challenge unless a bearer token was refused.
+                let challenge = if attempted_bearer {
                     "Bearer error=\"invalid_token\""
                 } else {
                     "Bearer"

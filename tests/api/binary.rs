@@ -102,29 +102,38 @@ impl Drop for Served {
 }
 
 #[test]
-fn help_documents_every_setting_with_its_variable() {
+fn every_setting_has_a_gatehouse_variable_and_help() {
+    use clap::CommandFactory;
+    let command = gatehouse::config::Cli::command();
+    for arg in command.get_arguments() {
+        let id = arg.get_id().as_str();
+        if ["help", "version"].contains(&id) {
+            continue;
+        }
+        let variable = arg.get_env().and_then(|v| v.to_str()).unwrap_or_default();
+        assert!(
+            variable.starts_with("GATEHOUSE_"),
+            "--{id} has no GATEHOUSE_* variable"
+        );
+        let long = arg
+            .get_long()
+            .unwrap_or_default()
+            .replace('-', "_")
+            .to_uppercase();
+        assert_eq!(
+            variable,
+            format!("GATEHOUSE_{long}"),
+            "flag and variable match"
+        );
+        assert!(arg.get_help().is_some(), "--{id} is documented");
+    }
     let output = Command::new(BIN).arg("--help").output().unwrap();
     assert!(output.status.success());
     let help = String::from_utf8(output.stdout).unwrap();
-    for variable in [
-        "GATEHOUSE_BIND",
-        "GATEHOUSE_DATABASE_URL",
-        "GATEHOUSE_LOG_FORMAT",
-        "GATEHOUSE_LEGACY_LOGOUT",
-        "GATEHOUSE_SESSION_TTL",
-        "GATEHOUSE_ARGON2_MEMORY_KIB",
-        "GATEHOUSE_HASH_WORKERS",
-        "GATEHOUSE_HASH_QUEUE",
-        "GATEHOUSE_BODY_LIMIT",
-        "GATEHOUSE_GRAPHQL_INTROSPECTION",
-        "GATEHOUSE_GRAPHQL_PLAYGROUND",
-        "GATEHOUSE_CORS_ORIGINS",
-    ] {
-        assert!(help.contains(variable), "--help lacks {variable}");
-    }
     for subcommand in ["serve", "migrate", "schema"] {
         assert!(help.contains(subcommand));
     }
+    assert!(help.contains("GATEHOUSE_BIND") && help.contains("127.0.0.1:8000"));
 }
 
 #[test]
@@ -312,6 +321,10 @@ async fn every_answered_registration_survives_sigkill() {
         .filter(|(_, status)| matches!(status, Ok(s) if *s == StatusCode::CREATED))
         .map(|(i, _)| i)
         .collect();
+    assert!(
+        !answered.is_empty(),
+        "some registrations were answered before the kill"
+    );
 
     let restarted = serve(&database, FAST_HASHING);
     for i in &answered {

@@ -36,6 +36,35 @@ async fn thirty_concurrent_registrations_of_one_name_create_one_user() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_registrations_of_one_email_create_one_user() {
+    let app = spawn_app().await;
+    let attempts = (0..20).map(|i| {
+        let app = &app;
+        async move {
+            let email = if i % 2 == 0 {
+                "Shared@Example.com"
+            } else {
+                "shared@example.com"
+            };
+            let response = app.register(&format!("user{i}"), email, PASSWORD).await;
+            let status = response.status();
+            let body: Value = response.json().await.unwrap();
+            (status, body)
+        }
+    });
+    let results = futures::future::join_all(attempts).await;
+    let created = results
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CREATED)
+        .count();
+    assert_eq!(created, 1, "{results:?}");
+    for (status, body) in results.iter().filter(|(s, _)| *s != StatusCode::CREATED) {
+        assert_eq!(*status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(body["code"], "EMAIL_TAKEN");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_concurrent_logins_get_twenty_working_tokens() {
     let app = spawn_app().await;
     let id = app.register_ok("alice").await;

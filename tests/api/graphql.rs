@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, gql_code, spawn_app, spawn_app_with};
+use crate::helpers::{PASSWORD, gql_code, problem, spawn_app, spawn_app_with};
 
 const REGISTER: &str = "mutation($input: RegisterInput!) { register(input: $input) { id username email dateJoined lastLogin isLoggedIn } }";
 const LOGIN: &str = "mutation($input: LoginInput!) { login(input: $input) { token tokenType expiresAt user { id username lastLogin isLoggedIn } } }";
@@ -164,15 +164,18 @@ async fn mutations_are_never_run_over_get() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert!(
         response.headers()["allow"]
             .to_str()
             .unwrap()
             .contains("POST")
     );
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(gql_code(&body), "METHOD_NOT_ALLOWED");
+    problem(
+        response,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+    )
+    .await;
     assert_eq!(
         app.login("eve", PASSWORD).await.status(),
         StatusCode::BAD_REQUEST,
@@ -211,7 +214,7 @@ async fn the_playground_is_served_and_can_be_switched_off() {
     ])
     .await;
     let response = app.client.get(app.url("/graphql")).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    problem(response, StatusCode::BAD_REQUEST, "BAD_REQUEST").await;
     let (_, body) = app
         .graphql("{ __schema { types { name } } }", json!({}), None)
         .await;
@@ -259,31 +262,41 @@ async fn depth_complexity_and_batch_limits_hold() {
 }
 
 #[tokio::test]
-async fn graphql_transport_errors_keep_the_graphql_shape() {
+async fn requests_that_are_not_graphql_get_problem_details() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .post(app.url("/graphql"))
-        .header("content-type", "application/json")
-        .body("{not json")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let post = |content_type: &'static str, body: String| {
+        app.client
+            .post(app.url("/graphql"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let response = post("application/json", "{not json".into()).await.unwrap();
     assert_eq!(response.headers()["cache-control"], "no-store");
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(gql_code(&body), "BAD_REQUEST");
+    problem(response, StatusCode::BAD_REQUEST, "BAD_REQUEST").await;
+    let response = post("application/json", "42".into()).await.unwrap();
+    problem(response, StatusCode::BAD_REQUEST, "BAD_REQUEST").await;
+    let response = post("text/plain", "{ me { id } }".into()).await.unwrap();
+    problem(
+        response,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "UNSUPPORTED_MEDIA_TYPE",
+    )
+    .await;
+    let huge = json!({"query": format!("{{ me {{ id }} }} #{}", "x".repeat(17_000))}).to_string();
+    let response = post("application/json", huge).await.unwrap();
+    problem(response, StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE").await;
+    let long_get = format!("{{ me {{ id }} }} #{}", "x".repeat(17_000));
     let response = app
         .client
-        .post(app.url("/graphql"))
-        .header("content-type", "text/plain")
-        .body("{ me { id } }")
+        .get(app.url("/graphql"))
+        .query(&[("query", long_get)])
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(gql_code(&body), "UNSUPPORTED_MEDIA_TYPE");
-    let (status, _) = app.graphql("{ me { id } }", json!({}), None).await;
+    problem(response, StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE").await;
+    // A well-formed request still works afterwards.
+    let (status, body) = app.graphql("{ me { id } }", json!({}), None).await;
     assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({"data": {"me": null}}));
 }

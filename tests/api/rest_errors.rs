@@ -36,7 +36,7 @@ async fn a_body_over_16_kib_is_413() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    problem(response, StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE").await;
 }
 
 #[tokio::test]

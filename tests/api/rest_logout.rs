@@ -85,7 +85,7 @@ async fn junk_altered_and_expired_tokens_are_401() {
         );
         problem(response, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
     }
-    for header in ["Basic YWxpY2U6cHc=", "Bearer", "Bearer    ", "token abc"] {
+    for header in ["Bearer", "Bearer    ", "bearer junk"] {
         let response = app
             .client
             .post(app.url(&format!("/user/logout/{id}/")))
@@ -98,6 +98,18 @@ async fn junk_altered_and_expired_tokens_are_401() {
             "Bearer error=\"invalid_token\"",
             "{header}"
         );
+        problem(response, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
+    }
+    // Another scheme is not a refused bearer token: a bare challenge.
+    for header in ["Basic YWxpY2U6cHc=", "token abc", "Digest"] {
+        let response = app
+            .client
+            .post(app.url(&format!("/user/logout/{id}/")))
+            .header("authorization", header)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.headers()["www-authenticate"], "Bearer", "{header}");
         problem(response, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
     }
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;

@@ -1,6 +1,7 @@
 //! What is stored: no token, no password; hashes are argon2id and upgrade.
 
 use reqwest::StatusCode;
+use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::helpers::{PASSWORD, TestDatabase, is_postgres, spawn_app, spawn_on};
@@ -48,9 +49,24 @@ async fn the_database_holds_no_token_and_no_password() {
     assert!(!dump.contains(&token[4..]));
 }
 
+#[test]
+fn the_default_hashing_parameters_are_owasps() {
+    use clap::Parser;
+    let cli = gatehouse::config::Cli::try_parse_from(["gatehouse"]).unwrap();
+    let hashing = cli.serve.hashing();
+    assert_eq!(
+        (hashing.memory_kib, hashing.iterations, hashing.parallelism),
+        (19_456, 2, 1)
+    );
+    assert_eq!(
+        hashing.workers,
+        std::thread::available_parallelism().unwrap().get()
+    );
+}
+
 #[tokio::test]
-async fn default_hashes_use_owasp_parameters() {
-    // The test helper adds cheap flags; restore the defaults explicitly.
+async fn stored_hashes_are_phc_strings_of_the_configured_parameters() {
+    // Set explicitly, since the test helper uses cheap parameters.
     let app = spawn_on(
         TestDatabase::create().await,
         &[
@@ -70,6 +86,38 @@ async fn default_hashes_use_owasp_parameters() {
         hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
         "{hash}"
     );
+}
+
+#[tokio::test]
+async fn no_response_body_ever_holds_the_password() {
+    let app = spawn_app().await;
+    let secret = "Unusual-Secret-7731";
+    let mut bodies = Vec::new();
+    for response in [
+        app.register("alice", "alice@example.com", secret).await,
+        app.register("alice", "alice2@example.com", secret).await,
+        app.register("bob", "bad-email", secret).await,
+        app.register("unusual", "u@example.com", "unusual-unusual")
+            .await,
+        app.login("alice", secret).await,
+        app.login("alice", "Unusual-Secret-7732").await,
+        app.login("nobody", secret).await,
+    ] {
+        bodies.push(response.text().await.unwrap());
+    }
+    let (_, gql) = app
+        .graphql(
+            "mutation($i: LoginInput!) { login(input: $i) { token } }",
+            json!({"i": {"username": "alice", "password": 7731}}),
+            None,
+        )
+        .await;
+    bodies.push(gql.to_string());
+    for body in &bodies {
+        assert!(!body.contains("Unusual-Secret"), "{body}");
+        assert!(!body.contains("unusual-unusual"), "{body}");
+        assert!(!body.contains("$argon2"), "{body}");
+    }
 }
 
 #[tokio::test]
