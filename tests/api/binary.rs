@@ -359,3 +359,94 @@ async fn every_answered_registration_survives_sigkill() {
         answered.len()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_server_processes_share_one_database() {
+    let database = TestDatabase::create().await;
+    let a = serve(&database, FAST_HASHING);
+    let b = serve(&database, FAST_HASHING);
+    let client = reqwest::Client::new();
+    let post = |url: String, body: Value, token: Option<&str>| {
+        let mut request = client.post(url).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    let me = json!({"query": "{ me { id } }"});
+
+    let registered = post(
+        a.url("/user/register/"),
+        json!({"username": "alice", "email": "alice@example.com", "password": PASSWORD}),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(registered.status(), StatusCode::CREATED);
+    let login: Value = post(
+        b.url("/user/login/"),
+        json!({"username": "alice", "password": PASSWORD}),
+        None,
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let token = login["token"].as_str().unwrap();
+    let id = login["user"]["id"].as_str().unwrap();
+    let on_a: Value = post(a.url("/graphql"), me.clone(), Some(token))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(on_a["data"]["me"]["id"], id, "B's token works on A");
+    let logout = post(
+        a.url(&format!("/user/logout/{id}/")),
+        json!({}),
+        Some(token),
+    )
+    .await
+    .unwrap();
+    assert_eq!(logout.status(), StatusCode::OK);
+    let on_b: Value = post(b.url("/graphql"), me, Some(token))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(on_b["data"]["me"].is_null(), "the logout on A is seen by B");
+    let again = post(
+        b.url(&format!("/user/logout/{id}/")),
+        json!({}),
+        Some(token),
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
+
+    let attempts = (0..30).map(|i| {
+        let url = if i % 2 == 0 { a.url("/user/register/") } else { b.url("/user/register/") };
+        let body = json!({"username": "racer", "email": format!("r{i}@example.com"), "password": PASSWORD});
+        let request = client.post(url).json(&body).send();
+        async move {
+            let response = request.await.unwrap();
+            let status = response.status();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    });
+    let results = futures::future::join_all(attempts).await;
+    assert_eq!(
+        results
+            .iter()
+            .filter(|(s, _)| *s == StatusCode::CREATED)
+            .count(),
+        1,
+        "{results:?}"
+    );
+    for (status, body) in results.iter().filter(|(s, _)| *s != StatusCode::CREATED) {
+        assert_eq!(*status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(body["code"], "USERNAME_TAKEN");
+    }
+}
