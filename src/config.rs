@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use secrecy::SecretString;
 
-use crate::accounts::{AccountsConfig, HashingConfig};
+use crate::accounts::{AccountsConfig, HashingConfig, LoginThrottle};
 use crate::domain::PasswordPolicy;
 use crate::graphql::SchemaLimits;
 
@@ -90,6 +90,13 @@ impl DatabaseArgs {
     }
 }
 
+/// A defence that can be switched off (for tests and benchmarks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     #[default]
@@ -124,6 +131,18 @@ pub struct ServeArgs {
     /// ends every session of that user.
     #[arg(long, env = "GATEHOUSE_LEGACY_LOGOUT")]
     pub legacy_logout: bool,
+
+    /// Per-account login throttling: `on` or `off`.
+    #[arg(long, env = "GATEHOUSE_LOGIN_THROTTLE", value_enum, default_value_t = Switch::On)]
+    pub login_throttle: Switch,
+
+    /// Consecutive failed logins allowed before throttling starts.
+    #[arg(long, env = "GATEHOUSE_LOGIN_THROTTLE_AFTER", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub login_throttle_after: u32,
+
+    /// Longest wait the doubling throttle imposes (e.g. `15m`).
+    #[arg(long, env = "GATEHOUSE_LOGIN_THROTTLE_MAX_DELAY", default_value = "15m", value_parser = humantime::parse_duration)]
+    pub login_throttle_max_delay: Duration,
 
     /// How long a login session lasts (e.g. `7d`, `12h`).
     #[arg(long, env = "GATEHOUSE_SESSION_TTL", default_value = "7d", value_parser = parse_session_ttl)]
@@ -202,6 +221,10 @@ impl ServeArgs {
             },
             session_ttl: self.session_ttl,
             legacy_logout: self.legacy_logout,
+            login_throttle: (self.login_throttle == Switch::On).then_some(LoginThrottle {
+                free_failures: self.login_throttle_after,
+                max_delay: self.login_throttle_max_delay.max(Duration::from_secs(1)),
+            }),
         }
     }
 

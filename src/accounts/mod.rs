@@ -27,6 +27,8 @@ pub struct AccountsConfig {
     pub session_ttl: std::time::Duration,
     /// Django's tokenless logout (SPEC §3).
     pub legacy_logout: bool,
+    /// Per-account login throttling; `None` switches it off.
+    pub login_throttle: Option<LoginThrottle>,
 }
 
 impl Default for AccountsConfig {
@@ -35,7 +37,36 @@ impl Default for AccountsConfig {
             password_policy: PasswordPolicy::default(),
             session_ttl: std::time::Duration::from_secs(7 * 24 * 60 * 60),
             legacy_logout: false,
+            login_throttle: Some(LoginThrottle::default()),
         }
+    }
+}
+
+/// Per-account login throttling (NIST SP 800-63B §5.2.2, OWASP Authentication
+/// Cheat Sheet): after `free_failures` consecutive failures, each further
+/// attempt must wait a delay that doubles from one second up to `max_delay`.
+/// Never a permanent lockout: a locked-out owner waits at most `max_delay`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginThrottle {
+    pub free_failures: u32,
+    pub max_delay: std::time::Duration,
+}
+
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        Self {
+            free_failures: 5,
+            max_delay: std::time::Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+impl LoginThrottle {
+    /// The wait after `failures` consecutive failures, if any.
+    pub fn delay_after(&self, failures: u32) -> Option<std::time::Duration> {
+        let doublings = failures.checked_sub(self.free_failures)?;
+        let delay = 1u64.checked_shl(doublings.min(63)).unwrap_or(u64::MAX);
+        Some(std::time::Duration::from_secs(delay).min(self.max_delay))
     }
 }
 
@@ -130,6 +161,8 @@ impl Accounts {
             is_active: Set(true),
             date_joined: Set(now()),
             last_login: Set(None),
+            failed_logins: Set(0),
+            locked_until: Set(None),
         };
         match user.insert(&self.db).await {
             Ok(user) => {
@@ -167,13 +200,25 @@ impl Accounts {
             .await?
             .ok_or(Error::UserNotFound)?;
 
-        let password = domain::normalise_password(&input.password);
-        let rehashed = match self
-            .hash_pool
-            .verify(password, user.password_hash.clone())
-            .await?
+        // Inside a throttling window the password is not even checked.
+        if self.config.login_throttle.is_some()
+            && let Some(until) = user.locked_until
         {
-            Verification::Mismatch => return Err(Error::InvalidPassword),
+            let wait = until - now();
+            if wait > chrono::Duration::zero() {
+                let millis = u64::try_from(wait.num_milliseconds()).unwrap_or(0);
+                let retry_after_secs = millis.div_ceil(1000).max(1);
+                return Err(Error::RateLimited { retry_after_secs });
+            }
+        }
+
+        let password = domain::normalise_password(&input.password);
+        let stored = user.password_hash.clone();
+        let rehashed = match self.hash_pool.verify(password, stored).await? {
+            Verification::Mismatch => {
+                self.record_failed_login(user.id).await?;
+                return Err(Error::InvalidPassword);
+            }
             Verification::Match { rehashed } => rehashed,
         };
         // Only someone who knows the password learns that the account is disabled.
@@ -190,6 +235,11 @@ impl Accounts {
         let txn = self.db.begin().await?;
         let mut update = users::Entity::update_many()
             .col_expr(users::Column::LastLogin, Expr::value(logged_in_at))
+            .col_expr(users::Column::FailedLogins, Expr::value(0))
+            .col_expr(
+                users::Column::LockedUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
             .filter(users::Column::Id.eq(user.id));
         if let Some(hash) = &rehashed {
             update = update.col_expr(users::Column::PasswordHash, Expr::value(hash.clone()));
@@ -218,6 +268,8 @@ impl Accounts {
         tracing::debug!(user_id = %user.id, "logged in");
         let mut user = user;
         user.last_login = Some(logged_in_at);
+        user.failed_logins = 0;
+        user.locked_until = None;
         if let Some(hash) = rehashed {
             user.password_hash = hash;
         }
@@ -226,6 +278,48 @@ impl Accounts {
             expires_at,
             user,
         })
+    }
+
+    /// Counts a failed login and, past the free failures, starts the next
+    /// throttling window. The count is incremented in the database, so
+    /// concurrent attempts on any instance all count.
+    async fn record_failed_login(&self, user_id: Uuid) -> Result<(), Error> {
+        // Scoped: ExprTrait is implemented for every type and shadows `Ord::min`.
+        use sea_orm::sea_query::ExprTrait as _;
+        let Some(throttle) = self.config.login_throttle else {
+            return Ok(());
+        };
+        users::Entity::update_many()
+            .col_expr(
+                users::Column::FailedLogins,
+                Expr::col(users::Column::FailedLogins).add(1),
+            )
+            .filter(users::Column::Id.eq(user_id))
+            .exec(&self.db)
+            .await?;
+        let failures = users::Entity::find_by_id(user_id)
+            .select_only()
+            .column(users::Column::FailedLogins)
+            .into_tuple::<i32>()
+            .one(&self.db)
+            .await?
+            .unwrap_or(0);
+        let Some(delay) = throttle.delay_after(u32::try_from(failures).unwrap_or(0)) else {
+            return Ok(());
+        };
+        let until = chrono::Duration::from_std(delay)
+            .ok()
+            .and_then(|delay| now().checked_add_signed(delay))
+            .ok_or_else(|| Error::internal("throttle delay out of range"))?;
+        // Only the attempt that reached this count sets its window.
+        users::Entity::update_many()
+            .col_expr(users::Column::LockedUntil, Expr::value(until))
+            .filter(users::Column::Id.eq(user_id))
+            .filter(users::Column::FailedLogins.eq(failures))
+            .exec(&self.db)
+            .await?;
+        tracing::debug!(%user_id, failures, delay_secs = delay.as_secs(), "login throttled");
+        Ok(())
     }
 
     /// Ends sessions of `user_id` (SPEC §3): the caller's own session, or, in
@@ -355,4 +449,25 @@ fn now() -> DateTime<Utc> {
 
 fn parse_user_id(raw: &str) -> Result<Uuid, Error> {
     Uuid::parse_str(raw.trim()).map_err(|_| Error::InvalidUserId)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::LoginThrottle;
+
+    #[test]
+    fn the_throttle_doubles_from_one_second_to_the_cap() {
+        let throttle = LoginThrottle::default();
+        assert_eq!(throttle.delay_after(4), None);
+        assert_eq!(throttle.delay_after(5), Some(Duration::from_secs(1)));
+        assert_eq!(throttle.delay_after(6), Some(Duration::from_secs(2)));
+        assert_eq!(throttle.delay_after(10), Some(Duration::from_secs(32)));
+        assert_eq!(throttle.delay_after(15), Some(Duration::from_secs(900)));
+        assert_eq!(
+            throttle.delay_after(u32::MAX),
+            Some(Duration::from_secs(900))
+        );
+    }
 }

@@ -16,6 +16,10 @@ pub struct Model {
     pub is_active: bool,
     pub date_joined: DateTimeUtc,
     pub last_login: Option<DateTimeUtc>,
+    /// Consecutive failed logins since the last successful one.
+    pub failed_logins: i32,
+    /// Logins are refused with 429 until then (login throttling).
+    pub locked_until: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -43,6 +47,8 @@ impl std::fmt::Debug for Model {
             .field("is_active", &self.is_active)
             .field("date_joined", &self.date_joined)
             .field("last_login", &self.last_login)
+            .field("failed_logins", &self.failed_logins)
+            .field("locked_until", &self.locked_until)
             .finish()
     }
 }

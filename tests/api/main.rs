@@ -14,3 +14,4 @@ mod rest_register;
 mod rules;
 mod scale_out;
 mod secrets;
+mod throttling;
