@@ -60,13 +60,20 @@ impl Application {
         let db = connect(&args.database).await?;
         Migrator::up(&db, None).await?;
         let hash_pool = HashPool::new(args.hashing())?;
-        let accounts = Arc::new(Accounts::new(db, hash_pool, args.accounts()));
+        let accounts = Arc::new(Accounts::new(
+            db,
+            hash_pool,
+            args.accounts(),
+            args.client_limits(),
+        ));
+        spawn_limiter_housekeeping(Arc::downgrade(&accounts));
         let schema = build_schema(Arc::clone(&accounts), args.schema_limits());
         let state = AppState {
             schema,
             accounts,
             body_limit: args.body_limit,
             playground: args.graphql_playground,
+            trusted_proxies: Arc::new(args.trusted_proxy.clone()),
         };
         let cors_origins = args
             .cors_origins
@@ -113,6 +120,21 @@ impl Application {
         }
         Ok(())
     }
+}
+
+/// Every minute, forget rate-limiter entries of clients that went quiet, so
+/// its memory follows the number of active clients. Ends with the service.
+fn spawn_limiter_housekeeping(accounts: std::sync::Weak<Accounts>) {
+    tokio::spawn(async move {
+        let mut every_minute = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            every_minute.tick().await;
+            match accounts.upgrade() {
+                Some(accounts) => accounts.forget_idle_clients(),
+                None => return,
+            }
+        }
+    });
 }
 
 /// Completes on SIGINT or SIGTERM.

@@ -1,13 +1,15 @@
 //! Command line and environment: every setting is a flag with a matching
 //! `GATEHOUSE_*` variable (SPEC §2).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use ipnet::IpNet;
 use secrecy::SecretString;
 
-use crate::accounts::{AccountsConfig, HashingConfig, LoginThrottle};
+use crate::accounts::{AccountsConfig, ClientLimits, HashingConfig, LoginThrottle};
 use crate::domain::PasswordPolicy;
 use crate::graphql::SchemaLimits;
 
@@ -144,6 +146,23 @@ pub struct ServeArgs {
     #[arg(long, env = "GATEHOUSE_LOGIN_THROTTLE_MAX_DELAY", default_value = "15m", value_parser = humantime::parse_duration)]
     pub login_throttle_max_delay: Duration,
 
+    /// Per-client rate limits on register and login: `on` or `off`.
+    #[arg(long, env = "GATEHOUSE_RATE_LIMIT", value_enum, default_value_t = Switch::On)]
+    pub rate_limit: Switch,
+
+    /// Logins per minute allowed from one client address (IPv6: one /64).
+    #[arg(long, env = "GATEHOUSE_RATE_LIMIT_LOGIN", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub rate_limit_login: u32,
+
+    /// Registrations per minute allowed from one client address (IPv6: one /64).
+    #[arg(long, env = "GATEHOUSE_RATE_LIMIT_REGISTER", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub rate_limit_register: u32,
+
+    /// Proxies (CIDRs) whose `X-Forwarded-For` is believed, e.g. `10.0.0.0/8`
+    /// (repeat, or comma-separated). None by default: the socket's address is the client.
+    #[arg(long, env = "GATEHOUSE_TRUSTED_PROXY", value_delimiter = ',', value_parser = parse_cidr)]
+    pub trusted_proxy: Vec<IpNet>,
+
     /// How long a login session lasts (e.g. `7d`, `12h`).
     #[arg(long, env = "GATEHOUSE_SESSION_TTL", default_value = "7d", value_parser = parse_session_ttl)]
     pub session_ttl: Duration,
@@ -228,6 +247,16 @@ impl ServeArgs {
         }
     }
 
+    pub fn client_limits(&self) -> ClientLimits {
+        if self.rate_limit == Switch::Off {
+            return ClientLimits::disabled();
+        }
+        ClientLimits::new(
+            NonZeroU32::new(self.rate_limit_register),
+            NonZeroU32::new(self.rate_limit_login),
+        )
+    }
+
     pub fn schema_limits(&self) -> SchemaLimits {
         SchemaLimits {
             max_depth: self.graphql_max_depth,
@@ -264,4 +293,13 @@ fn parse_origin(value: &str) -> Result<String, String> {
         ));
     }
     Ok(origin.to_owned())
+}
+
+/// A proxy network: a CIDR, or a single address.
+fn parse_cidr(value: &str) -> Result<IpNet, String> {
+    let value = value.trim();
+    value
+        .parse::<IpNet>()
+        .or_else(|_| value.parse::<IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("{value:?} is not a CIDR like 10.0.0.0/8 or an address"))
 }

@@ -1,8 +1,12 @@
 //! Who is calling: the bearer credentials of one request, resolved against the
 //! database at most once however many resolvers ask.
 
+use std::net::IpAddr;
+use std::sync::Mutex;
+
 use tokio::sync::OnceCell;
 
+use super::limits::RateState;
 use super::{Accounts, Authenticated};
 use crate::error::Error;
 
@@ -69,19 +73,41 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
-/// The caller of one request. Put into each GraphQL request's data by the
-/// HTTP layer, REST and GraphQL alike.
+/// The caller of one request: its credentials and its address. Put into
+/// each GraphQL request's data by the HTTP layer, REST and GraphQL alike; the
+/// HTTP layer reads the rate-limit state back for the response headers.
 #[derive(Debug)]
 pub struct Caller {
     credentials: Credentials,
+    client: Option<IpAddr>,
     session: OnceCell<Option<Authenticated>>,
+    rate: Mutex<Option<RateState>>,
 }
 
 impl Caller {
-    pub fn new(credentials: Credentials) -> Self {
+    pub fn new(credentials: Credentials, client: Option<IpAddr>) -> Self {
         Self {
             credentials,
+            client,
             session: OnceCell::new(),
+            rate: Mutex::new(None),
+        }
+    }
+
+    /// The client's address (the peer, or the first untrusted hop of
+    /// `X-Forwarded-For` behind a trusted proxy).
+    pub fn client(&self) -> Option<IpAddr> {
+        self.client
+    }
+
+    /// The last rate-limit state an action of this request produced.
+    pub fn rate_state(&self) -> Option<RateState> {
+        self.rate.lock().map(|state| state.clone()).unwrap_or(None)
+    }
+
+    pub(super) fn set_rate_state(&self, state: RateState) {
+        if let Ok(mut slot) = self.rate.lock() {
+            *slot = Some(state);
         }
     }
 

@@ -3,6 +3,7 @@
 
 mod auth;
 mod hashing;
+pub mod limits;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::sea_query::Expr;
@@ -15,6 +16,9 @@ use uuid::Uuid;
 
 pub use auth::{Caller, Credentials};
 pub use hashing::{HashPool, HashingConfig, Verification};
+pub use limits::ClientLimits;
+
+use limits::Action;
 
 use crate::domain::{self, Email, NewPassword, PasswordPolicy, SessionToken, Username, messages};
 use crate::entities::{sessions, users};
@@ -105,14 +109,44 @@ pub struct Accounts {
     db: DatabaseConnection,
     hash_pool: HashPool,
     config: AccountsConfig,
+    client_limits: ClientLimits,
 }
 
 impl Accounts {
-    pub fn new(db: DatabaseConnection, hash_pool: HashPool, config: AccountsConfig) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        hash_pool: HashPool,
+        config: AccountsConfig,
+        client_limits: ClientLimits,
+    ) -> Self {
         Self {
             db,
             hash_pool,
             config,
+            client_limits,
+        }
+    }
+
+    /// Forgets idle clients of the rate limiter; see `ClientLimits::forget_idle`.
+    pub fn forget_idle_clients(&self) {
+        self.client_limits.forget_idle();
+    }
+
+    /// Takes one attempt from the caller's bucket for `action`.
+    fn limit(&self, action: Action, caller: &Caller) -> Result<(), Error> {
+        match self.client_limits.check(action, caller.client()) {
+            Ok(state) => {
+                if let Some(state) = state {
+                    caller.set_rate_state(state);
+                }
+                Ok(())
+            }
+            Err(refused) => {
+                caller.set_rate_state(refused.state);
+                Err(Error::RateLimited {
+                    retry_after_secs: refused.retry_after_secs,
+                })
+            }
         }
     }
 
@@ -122,7 +156,12 @@ impl Accounts {
 
     /// Creates an account. Conflicts are decided by the unique indexes.
     #[tracing::instrument(skip_all)]
-    pub async fn register(&self, input: RegisterInput) -> Result<users::Model, Error> {
+    pub async fn register(
+        &self,
+        input: RegisterInput,
+        caller: &Caller,
+    ) -> Result<users::Model, Error> {
+        self.limit(Action::Register, caller)?;
         let mut errors = FieldErrors::new();
         let username = Username::parse(&input.username)
             .map_err(|e| errors.insert("username".into(), e))
@@ -181,7 +220,8 @@ impl Accounts {
 
     /// Checks a password and opens a session.
     #[tracing::instrument(skip_all)]
-    pub async fn login(&self, input: LoginInput) -> Result<LoginOutcome, Error> {
+    pub async fn login(&self, input: LoginInput, caller: &Caller) -> Result<LoginOutcome, Error> {
+        self.limit(Action::Login, caller)?;
         let mut errors = FieldErrors::new();
         if input.username.trim().is_empty() {
             errors.insert("username".into(), vec![messages::BLANK.into()]);

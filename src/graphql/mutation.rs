@@ -13,7 +13,10 @@ impl Mutation {
         ctx: &Context<'_>,
         input: RegisterInput,
     ) -> async_graphql::Result<User> {
-        let user = accounts(ctx)?.register(input.into()).await.extend()?;
+        let user = accounts(ctx)?
+            .register(input.into(), caller(ctx)?)
+            .await
+            .extend()?;
         Ok(User(user))
     }
 
@@ -23,7 +26,10 @@ impl Mutation {
         ctx: &Context<'_>,
         input: LoginInput,
     ) -> async_graphql::Result<LoginPayload> {
-        let outcome = accounts(ctx)?.login(input.into()).await.extend()?;
+        let outcome = accounts(ctx)?
+            .login(input.into(), caller(ctx)?)
+            .await
+            .extend()?;
         Ok(LoginPayload(outcome))
     }
 

@@ -57,6 +57,7 @@ pub(super) fn accounts<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Accou
 }
 
 pub(super) fn caller<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Caller> {
-    ctx.data::<Caller>()
+    ctx.data::<Arc<Caller>>()
+        .map(|caller| caller.as_ref())
         .map_err(|_| Error::internal("request executed without a caller").extend())
 }

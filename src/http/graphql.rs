@@ -11,29 +11,36 @@ use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse, ErrorExtensionValues, Value as GqlValue};
 use axum::body::Body;
-use axum::extract::{RawQuery, State};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::AppState;
+use super::add_rate_limit_headers;
 use super::body::{self, MediaType};
 use super::problem::Problem;
-use crate::accounts::{Caller, Credentials};
 use crate::error::{Error, ErrorCode};
 
 /// Most operations in one batched request.
 pub const MAX_BATCH: usize = 10;
 
-pub async fn post_graphql(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let batch = match read_batch(&state, &headers, body).await {
+pub async fn post_graphql(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let batch = match read_batch(&state, &parts.headers, body).await {
         Ok(batch) => batch,
         Err(err) => return no_store(Problem::from(&err).into_response()),
     };
-    execute(&state, &headers, batch).await
+    execute(&state, &parts.headers, peer(&parts), batch).await
+}
+
+fn peer(parts: &axum::http::request::Parts) -> Option<SocketAddr> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0)
 }
 
 async fn read_batch(
@@ -63,11 +70,10 @@ async fn read_batch(
     Ok(batch)
 }
 
-pub async fn get_graphql(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
+pub async fn get_graphql(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, _) = request.into_parts();
+    let headers = &parts.headers;
+    let query = parts.uri.query().map(str::to_owned);
     let Some(query) = query.filter(|q| !q.is_empty()) else {
         if state.playground {
             let page = GraphiQLSource::build().endpoint("/graphql").finish();
@@ -100,14 +106,23 @@ pub async fn get_graphql(
         .with_header(header::ALLOW, HeaderValue::from_static("GET, POST"));
         return no_store(problem.into_response());
     }
-    execute(&state, &headers, BatchRequest::Single(request)).await
+    execute(&state, headers, peer(&parts), BatchRequest::Single(request)).await
 }
 
-async fn execute(state: &AppState, headers: &HeaderMap, batch: BatchRequest) -> Response {
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .map(HeaderValue::as_bytes);
-    let caller = || Caller::new(Credentials::from_header(authorization));
+async fn execute(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+    batch: BatchRequest,
+) -> Response {
+    // One caller per operation, so each resolves its own session once; the
+    // last limited one's rate-limit state goes into the response headers.
+    let mut callers = Vec::new();
+    let mut caller = || {
+        let caller = state.caller(headers, peer);
+        callers.push(Arc::clone(&caller));
+        caller
+    };
     let batch = match batch {
         BatchRequest::Single(request) => BatchRequest::Single(request.data(caller())),
         BatchRequest::Batch(requests) => {
@@ -122,10 +137,14 @@ async fn execute(state: &AppState, headers: &HeaderMap, batch: BatchRequest) -> 
     // `application/json`, which every GraphQL client reads. (async-graphql-axum's
     // response type always answers `application/graphql-response+json`,
     // which older clients reject; hence this handler.)
-    match serde_json::to_vec(&response) {
+    let mut response = match serde_json::to_vec(&response) {
         Ok(body) => no_store(([(header::CONTENT_TYPE, "application/json")], body).into_response()),
         Err(err) => no_store(Problem::from(&Error::internal(err)).into_response()),
+    };
+    if let Some(last) = callers.iter().rev().find(|c| c.rate_state().is_some()) {
+        add_rate_limit_headers(&mut response, last);
     }
+    response
 }
 
 /// Errors raised by async-graphql itself (parse, validation, depth and

@@ -1,6 +1,7 @@
 //! The HTTP surface: routes, and the middleware every response passes through.
 
 mod body;
+mod client_ip;
 mod graphql;
 mod health;
 mod problem;
@@ -39,6 +40,43 @@ pub struct AppState {
     pub accounts: Arc<Accounts>,
     pub body_limit: usize,
     pub playground: bool,
+    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
+}
+
+impl AppState {
+    /// The caller of a request, from its headers and socket.
+    pub fn caller(
+        &self,
+        headers: &axum::http::HeaderMap,
+        peer: Option<std::net::SocketAddr>,
+    ) -> Arc<crate::accounts::Caller> {
+        use crate::accounts::{Caller, Credentials};
+        let authorization = headers
+            .get(header::AUTHORIZATION)
+            .map(HeaderValue::as_bytes);
+        let client = client_ip::client_ip(peer, headers, &self.trusted_proxies);
+        Arc::new(Caller::new(Credentials::from_header(authorization), client))
+    }
+}
+
+/// Adds the IETF rate-limit headers of a caller's last limited action.
+pub fn add_rate_limit_headers(
+    response: &mut axum::response::Response,
+    caller: &crate::accounts::Caller,
+) {
+    let Some(state) = caller.rate_state() else {
+        return;
+    };
+    for (name, value) in [
+        ("ratelimit-policy", state.policy_header()),
+        ("ratelimit", state.state_header()),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response
+                .headers_mut()
+                .insert(HeaderName::from_static(name), value);
+        }
+    }
 }
 
 /// Settings of the HTTP layer that are not the handlers'.

@@ -6,7 +6,7 @@
 use axum::Router;
 use axum::body::Body;
 use axum::extract::rejection::RawPathParamsRejection;
-use axum::extract::{RawPathParams, State};
+use axum::extract::{ConnectInfo, RawPathParams, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -15,7 +15,11 @@ use serde_json::{Map, Value};
 use super::AppState;
 use super::body::{self, MediaType};
 use super::problem::Problem;
-use crate::accounts::{Caller, Credentials};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use super::add_rate_limit_headers;
+use crate::accounts::Caller;
 use crate::domain::messages;
 use crate::error::{Error, ErrorCode, FieldErrors};
 
@@ -74,15 +78,14 @@ pub fn router() -> Router<AppState> {
     ROUTES.iter().fold(Router::new(), |router, route| {
         let handler = move |state: State<AppState>,
                             params: Result<RawPathParams, RawPathParamsRejection>,
-                            headers: HeaderMap,
-                            body: Body| {
+                            request: Request| {
             // A segment that is not UTF-8 once decoded can name no user; pass
             // a value the service refuses like any other malformed id.
             let path_value = match params {
                 Ok(params) => params.iter().next().map(|(_, value)| value.to_owned()),
                 Err(_) => Some(char::REPLACEMENT_CHARACTER.to_string()),
             };
-            handle(route, state, path_value, headers, body)
+            handle(route, state, path_value, request)
         };
         router
             .route(route.path, post(handler))
@@ -94,13 +97,26 @@ async fn handle(
     route: &'static RestRoute,
     State(state): State<AppState>,
     path_value: Option<String>,
-    headers: HeaderMap,
-    body: Body,
+    request: Request,
 ) -> Response {
-    let credentials =
-        Credentials::from_header(headers.get(header::AUTHORIZATION).map(|v| v.as_bytes()));
-    let attempted_bearer = credentials.attempted_bearer();
-    let mut response = match run(route, &state, path_value, &headers, body, credentials).await {
+    let (parts, body) = request.into_parts();
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0);
+    let caller = state.caller(&parts.headers, peer);
+    let attempted_bearer = caller.credentials().attempted_bearer();
+    let headers = &parts.headers;
+    let mut response = match run(
+        route,
+        &state,
+        path_value,
+        headers,
+        body,
+        Arc::clone(&caller),
+    )
+    .await
+    {
         Ok(response) => response,
         Err(problem) => {
             let mut problem = problem;
@@ -122,6 +138,7 @@ async fn handle(
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    add_rate_limit_headers(&mut response, &caller);
     response
 }
 
@@ -131,7 +148,7 @@ async fn run(
     path_value: Option<String>,
     headers: &HeaderMap,
     body: Body,
-    credentials: Credentials,
+    caller: Arc<Caller>,
 ) -> Result<Response, Problem> {
     let bytes = body::read(headers, body, state.body_limit)
         .await
@@ -151,7 +168,7 @@ async fn run(
         .variables(async_graphql::Variables::from_json(Value::Object(
             variables,
         )))
-        .data(Caller::new(credentials));
+        .data(caller);
     let response = state.schema.execute(request).await;
 
     if let Some(error) = response.errors.first() {

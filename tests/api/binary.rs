@@ -9,7 +9,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{FAST_HASHING, PASSWORD, TestDatabase};
+use crate::helpers::{PASSWORD, TEST_FLAGS, TestDatabase};
 
 const BIN: &str = env!("CARGO_BIN_EXE_gatehouse");
 
@@ -197,7 +197,7 @@ async fn sigterm_finishes_in_flight_requests_then_exits_0() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigint_exits_0_and_new_connections_are_refused() {
     let database = TestDatabase::create().await;
-    let mut served = serve(&database, FAST_HASHING);
+    let mut served = serve(&database, TEST_FLAGS);
     let url = served.url("/healthz");
     assert_eq!(reqwest::get(&url).await.unwrap().status(), StatusCode::OK);
     served.signal("INT");
@@ -296,7 +296,7 @@ async fn no_log_line_at_debug_level_holds_a_secret() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_answered_registration_survives_sigkill() {
     let database = TestDatabase::create().await;
-    let mut served = serve(&database, FAST_HASHING);
+    let mut served = serve(&database, TEST_FLAGS);
     let client = reqwest::Client::new();
     let url = served.url("/user/register/");
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -340,7 +340,7 @@ async fn every_answered_registration_survives_sigkill() {
         .unwrap();
     assert_eq!(code, None, "killed by a signal");
 
-    let restarted = serve(&database, FAST_HASHING);
+    let restarted = serve(&database, TEST_FLAGS);
     for i in &answered {
         let response = client
             .post(restarted.url("/user/login/"))
@@ -363,8 +363,8 @@ async fn every_answered_registration_survives_sigkill() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_server_processes_share_one_database() {
     let database = TestDatabase::create().await;
-    let a = serve(&database, FAST_HASHING);
-    let b = serve(&database, FAST_HASHING);
+    let a = serve(&database, TEST_FLAGS);
+    let b = serve(&database, TEST_FLAGS);
     let client = reqwest::Client::new();
     let post = |url: String, body: Value, token: Option<&str>| {
         let mut request = client.post(url).json(&body);

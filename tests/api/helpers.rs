@@ -22,8 +22,18 @@ pub struct TestApp {
     pub database: TestDatabase,
 }
 
-/// Cheap hashing so tests stay quick; the pool and its limits are still real.
-pub const FAST_HASHING: &[&str] = &["--argon2-memory-kib", "256", "--argon2-iterations", "1"];
+/// Flags every test server starts with (a test's own flags come after and
+/// win): cheap hashing so tests stay quick (the pool and its limits are still
+/// real), and no per-client rate limit, since every test client is 127.0.0.1.
+/// The tests of those defences switch them back on.
+pub const TEST_FLAGS: &[&str] = &[
+    "--argon2-memory-kib",
+    "256",
+    "--argon2-iterations",
+    "1",
+    "--rate-limit",
+    "off",
+];
 
 /// The variable naming a PostgreSQL server to run the suite against; without
 /// it the suite runs on SQLite files.
@@ -171,7 +181,7 @@ pub async fn spawn_at(database: TestDatabase, url: &str, flags: &[&str]) -> Test
         "--log-level",
         "warn",
     ];
-    args.extend_from_slice(FAST_HASHING);
+    args.extend_from_slice(TEST_FLAGS);
     args.extend_from_slice(flags);
     let cli = Cli::try_parse_from(args).expect("valid test flags");
     let application = Application::build(&cli.serve).await.expect("server starts");

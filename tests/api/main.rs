@@ -7,6 +7,7 @@ mod binary;
 mod concurrency;
 mod graphql;
 mod operations;
+mod rate_limits;
 mod rest_errors;
 mod rest_login;
 mod rest_logout;
