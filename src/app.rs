@@ -6,12 +6,16 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::ConnectInfo;
 use axum::http::HeaderValue;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
+use tower::ServiceExt;
 
 use crate::accounts::{Accounts, HashPool};
 use crate::config::{DatabaseArgs, ServeArgs};
@@ -47,10 +51,19 @@ pub async fn connect(args: &DatabaseArgs) -> Result<DatabaseConnection, DbErr> {
     Database::connect(options).await
 }
 
+/// Limits on what one connection may send before a request reaches a handler.
+#[derive(Debug, Clone, Copy)]
+struct ConnectionLimits {
+    header_timeout: Duration,
+    max_header_bytes: usize,
+    max_headers: usize,
+}
+
 /// A server bound to its address, ready to run.
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    limits: ConnectionLimits,
     shutdown_grace: Duration,
 }
 
@@ -78,14 +91,23 @@ impl Application {
         let cors_origins = args
             .cors_origins
             .iter()
-            .filter(|origin| !origin.trim().is_empty())
             .map(|origin| HeaderValue::from_str(origin))
             .collect::<Result<Vec<_>, _>>()?;
-        let router = router(state, &HttpConfig { cors_origins });
+        let http_config = HttpConfig {
+            cors_origins,
+            request_timeout: args.request_timeout,
+            body_timeout: args.body_timeout,
+        };
+        let router = router(state, &http_config);
         let listener = TcpListener::bind(args.bind).await?;
         Ok(Self {
             listener,
             router,
+            limits: ConnectionLimits {
+                header_timeout: args.header_timeout,
+                max_header_bytes: args.max_header_bytes as usize,
+                max_headers: args.max_headers as usize,
+            },
             shutdown_grace: args.shutdown_grace,
         })
     }
@@ -96,27 +118,55 @@ impl Application {
 
     /// Serves until `shutdown` completes, then stops accepting, lets in-flight
     /// requests finish (at most the grace period), and returns.
+    ///
+    /// hyper is driven directly rather than through `axum::serve` because
+    /// the head of a request needs limits `axum::serve` does not expose: a
+    /// read timeout (slow-loris clients), a size and a field count (431).
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), BoxError> {
-        let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let server = axum::serve(self.listener, service).with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down: draining in-flight requests");
-            let _ = stopping_tx.send(true);
-        });
-        let grace = self.shutdown_grace;
-        let deadline = async move {
-            let _ = stopping_rx.wait_for(|stopping| *stopping).await;
-            tokio::time::sleep(grace).await;
-        };
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(self.limits.header_timeout)
+            .max_buf_size(self.limits.max_header_bytes)
+            .max_headers(self.limits.max_headers);
+        let graceful = GracefulShutdown::new();
+        tokio::pin!(shutdown);
+        loop {
+            let (stream, peer) = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(err) => {
+                        // Out of descriptors and the like: back off, keep serving.
+                        tracing::warn!(error = %err, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let router = self.router.clone();
+            let service = hyper::service::service_fn(
+                move |mut request: hyper::Request<hyper::body::Incoming>| {
+                    request.extensions_mut().insert(ConnectInfo(peer));
+                    router.clone().oneshot(request)
+                },
+            );
+            let connection = http.serve_connection(TokioIo::new(stream), service);
+            let connection = graceful.watch(connection);
+            tokio::spawn(async move {
+                // Client resets and timeouts end connections; nothing to report.
+                let _ = connection.await;
+            });
+        }
+        drop(self.listener);
+        tracing::info!("shutting down: draining in-flight requests");
         tokio::select! {
-            result = server => result?,
-            () = deadline => tracing::warn!("shutdown grace period over; dropping open connections"),
+            () = graceful.shutdown() => {}
+            () = tokio::time::sleep(self.shutdown_grace) => {
+                tracing::warn!("shutdown grace period over; dropping open connections");
+            }
         }
         Ok(())
     }

@@ -34,7 +34,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP server (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply pending migrations, or show their status.
     Migrate(MigrateArgs),
     /// Print the GraphQL schema (SDL).
@@ -215,6 +215,28 @@ pub struct ServeArgs {
     /// None by default: CORS stays closed.
     #[arg(long, alias = "cors-origin", env = "GATEHOUSE_CORS_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
     pub cors_origins: Vec<String>,
+
+    /// Longest time to answer one request; past it, 503 problem+json.
+    #[arg(long, env = "GATEHOUSE_REQUEST_TIMEOUT", default_value = "15s", value_parser = humantime::parse_duration)]
+    pub request_timeout: Duration,
+
+    /// Longest time a client may take to send a whole request body; past it, 408.
+    #[arg(long, env = "GATEHOUSE_BODY_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub body_timeout: Duration,
+
+    /// Longest time a client may take to send the request line and headers;
+    /// past it the connection is closed.
+    #[arg(long, env = "GATEHOUSE_HEADER_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub header_timeout: Duration,
+
+    /// Largest request head (request line and headers) accepted, in bytes;
+    /// past it, 431.
+    #[arg(long, env = "GATEHOUSE_MAX_HEADER_BYTES", default_value_t = 16 * 1024, value_parser = clap::value_parser!(u32).range(8192..=1_048_576))]
+    pub max_header_bytes: u32,
+
+    /// Most header fields in one request; past it, 431.
+    #[arg(long, env = "GATEHOUSE_MAX_HEADERS", default_value_t = 64, value_parser = clap::value_parser!(u32).range(8..=1024))]
+    pub max_headers: u32,
 
     /// How long to wait for in-flight requests on SIGINT/SIGTERM.
     #[arg(long, env = "GATEHOUSE_SHUTDOWN_GRACE", default_value = "30s", value_parser = humantime::parse_duration)]

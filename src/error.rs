@@ -25,6 +25,7 @@ pub enum ErrorCode {
     Overloaded,
     BadRequest,
     PayloadTooLarge,
+    RequestTimeout,
     UnsupportedMediaType,
     NotFound,
     MethodNotAllowed,
@@ -32,7 +33,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 17] = [
         Self::ValidationFailed,
         Self::UsernameTaken,
         Self::EmailTaken,
@@ -45,6 +46,7 @@ impl ErrorCode {
         Self::Overloaded,
         Self::BadRequest,
         Self::PayloadTooLarge,
+        Self::RequestTimeout,
         Self::UnsupportedMediaType,
         Self::NotFound,
         Self::MethodNotAllowed,
@@ -65,6 +67,7 @@ impl ErrorCode {
             Self::Overloaded => "OVERLOADED",
             Self::BadRequest => "BAD_REQUEST",
             Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            Self::RequestTimeout => "REQUEST_TIMEOUT",
             Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             Self::NotFound => "NOT_FOUND",
             Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
@@ -90,6 +93,7 @@ impl ErrorCode {
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -131,6 +135,8 @@ pub enum Error {
     BadRequest(String),
     #[error("The request body is larger than {limit} bytes.")]
     PayloadTooLarge { limit: usize },
+    #[error("The request body was not received in time.")]
+    RequestTimeout,
     #[error("The request body must be application/json or application/x-www-form-urlencoded.")]
     UnsupportedMediaType,
     #[error("The database is unavailable.")]
@@ -163,6 +169,7 @@ impl Error {
             Self::Overloaded { .. } | Self::DatabaseUnavailable(_) => ErrorCode::Overloaded,
             Self::BadRequest(_) => ErrorCode::BadRequest,
             Self::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
+            Self::RequestTimeout => ErrorCode::RequestTimeout,
             Self::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
             Self::Internal(_) => ErrorCode::Internal,
         }

@@ -19,7 +19,7 @@ async fn main() -> ExitCode {
             Ok(())
         }
         Some(Command::Migrate(args)) => migrate(args).await,
-        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Serve(args)) => serve(*args).await,
         None => serve(cli.serve).await,
     };
     match result {

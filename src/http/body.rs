@@ -61,8 +61,21 @@ pub async fn read(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(err) if err.is::<LengthLimitError>() => Err(Error::PayloadTooLarge { limit }),
+        Err(err) if caused_by_timeout(err.as_ref()) => Err(Error::RequestTimeout),
         Err(_) => Err(Error::BadRequest(
             "The request body could not be read.".into(),
         )),
     }
+}
+
+/// Whether a body error comes from the body deadline (`--body-timeout`).
+fn caused_by_timeout(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(err);
+    while let Some(err) = cause {
+        if err.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cause = err.source();
+    }
+    false
 }

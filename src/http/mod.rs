@@ -22,6 +22,7 @@ use tower_http::request_id::{
     MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::{RequestBodyDeadlineLayer, TimeoutLayer};
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
@@ -80,9 +81,13 @@ pub fn add_rate_limit_headers(
 }
 
 /// Settings of the HTTP layer that are not the handlers'.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct HttpConfig {
     pub cors_origins: Vec<HeaderValue>,
+    /// Longest time to answer a request (503 past it).
+    pub request_timeout: Duration,
+    /// Longest time to receive a whole request body (408 past it).
+    pub body_timeout: Duration,
 }
 
 pub fn router(state: AppState, config: &HttpConfig) -> Router {
@@ -111,7 +116,6 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
         .route("/readyz", get(health::readyz))
         .fallback(not_found)
         .with_state(state)
-        .layer(axum::middleware::map_response(problem_for_bare_errors))
         .layer(option_layer(cors))
         .layer(
             ServiceBuilder::new()
@@ -128,7 +132,13 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
                     header::X_CONTENT_TYPE_OPTIONS,
                     HeaderValue::from_static("nosniff"),
                 ))
-                .layer(CatchPanicLayer::custom(panic_response)),
+                .layer(axum::middleware::map_response(problem_for_bare_errors))
+                .layer(CatchPanicLayer::custom(panic_response))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    config.request_timeout,
+                ))
+                .layer(RequestBodyDeadlineLayer::new(config.body_timeout)),
         )
 }
 
@@ -143,26 +153,40 @@ async fn not_found() -> Problem {
     Problem::new(ErrorCode::NotFound, "There is nothing at this path.")
 }
 
-/// Responses made by the framework rather than a handler (405 from routing)
-/// carry no body; give them a problem body and keep their headers (`Allow`).
-async fn problem_for_bare_errors(response: Response<Body>) -> Response<Body> {
-    if response.status() != StatusCode::METHOD_NOT_ALLOWED
-        || response.headers().contains_key(header::CONTENT_TYPE)
-    {
-        return response;
-    }
+/// Responses made by the framework rather than a handler carry no body: 405
+/// from routing, 503 from the request timeout. Give them a problem body and
+/// keep their headers (`Allow`).
+async fn problem_for_bare_errors<B>(response: Response<B>) -> Response<Body>
+where
+    B: http_body::Body<Data = axum::body::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    let problem = match response.status() {
+        _ if response.headers().contains_key(header::CONTENT_TYPE) => None,
+        StatusCode::METHOD_NOT_ALLOWED => Some(Problem::new(
+            ErrorCode::MethodNotAllowed,
+            "This path does not accept that method.",
+        )),
+        StatusCode::SERVICE_UNAVAILABLE => Some(
+            Problem::new(
+                ErrorCode::Overloaded,
+                "The request took too long to answer.",
+            )
+            .with_retry_after(Some(1)),
+        ),
+        _ => None,
+    };
+    let Some(problem) = problem else {
+        return response.map(Body::new);
+    };
     let (parts, _) = response.into_parts();
-    let mut problem = Problem::new(
-        ErrorCode::MethodNotAllowed,
-        "This path does not accept that method.",
-    )
-    .into_response();
+    let mut replaced = problem.into_response();
     for (name, value) in &parts.headers {
         if name != header::CONTENT_LENGTH && name != header::CONTENT_TYPE {
-            problem.headers_mut().insert(name.clone(), value.clone());
+            replaced.headers_mut().insert(name.clone(), value.clone());
         }
     }
-    problem
+    replaced
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {

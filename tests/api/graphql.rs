@@ -286,15 +286,30 @@ async fn requests_that_are_not_graphql_get_problem_details() {
     let huge = json!({"query": format!("{{ me {{ id }} }} #{}", "x".repeat(17_000))}).to_string();
     let response = post("application/json", huge).await.unwrap();
     problem(response, StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE").await;
-    let long_get = format!("{{ me {{ id }} }} #{}", "x".repeat(17_000));
-    let response = app
+    // A query string is held to the body limit…
+    let small = spawn_app_with(&["--body-limit", "8192"]).await;
+    let long_get = format!("{{ me {{ id }} }} #{}", "x".repeat(10_000));
+    let response = small
         .client
-        .get(app.url("/graphql"))
+        .get(small.url("/graphql"))
         .query(&[("query", long_get)])
         .send()
         .await
         .unwrap();
     problem(response, StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE").await;
+    // …and past the head limit hyper refuses the request before routing.
+    let longer_get = format!("{{ me {{ id }} }} #{}", "x".repeat(17_000));
+    let response = app
+        .client
+        .get(app.url("/graphql"))
+        .query(&[("query", longer_get)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+    );
     // A well-formed request still works afterwards.
     let (status, body) = app.graphql("{ me { id } }", json!({}), None).await;
     assert_eq!(status, StatusCode::OK);

@@ -8,6 +8,7 @@ mod concurrency;
 mod graphql;
 mod operations;
 mod rate_limits;
+mod request_limits;
 mod rest_errors;
 mod rest_login;
 mod rest_logout;
