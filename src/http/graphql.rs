@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::AppState;
@@ -123,6 +123,15 @@ async fn execute(
         callers.push(Arc::clone(&caller));
         caller
     };
+    // graphql-over-http: clients that accept `application/graphql-response+json`
+    // get that media type and status codes that tell request errors apart.
+    let modern = accepts_graphql_response(headers);
+    let unparsable = match &batch {
+        BatchRequest::Single(request) if modern => {
+            async_graphql::parser::parse_query(&request.query).is_err()
+        }
+        _ => false,
+    };
     let batch = match batch {
         BatchRequest::Single(request) => BatchRequest::Single(request.data(caller())),
         BatchRequest::Batch(requests) => {
@@ -134,17 +143,54 @@ async fn execute(
         BatchResponse::Single(single) => add_default_codes(single),
         BatchResponse::Batch(many) => many.iter_mut().for_each(add_default_codes),
     }
-    // `application/json`, which every GraphQL client reads. (async-graphql-axum's
-    // response type always answers `application/graphql-response+json`,
-    // which older clients reject; hence this handler.)
+    let (status, media_type) = match &response {
+        BatchResponse::Single(single) if modern && is_request_error(single) => {
+            let status = if unparsable {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            (status, GRAPHQL_RESPONSE_JSON)
+        }
+        _ if modern => (StatusCode::OK, GRAPHQL_RESPONSE_JSON),
+        // Older clients read `application/json` with 200 for every GraphQL
+        // response. (async-graphql-axum always answers the new media type,
+        // which they reject; hence this handler.)
+        _ => (StatusCode::OK, "application/json"),
+    };
     let mut response = match serde_json::to_vec(&response) {
-        Ok(body) => no_store(([(header::CONTENT_TYPE, "application/json")], body).into_response()),
+        Ok(body) => no_store((status, [(header::CONTENT_TYPE, media_type)], body).into_response()),
         Err(err) => no_store(Problem::from(&Error::internal(err)).into_response()),
     };
     if let Some(last) = callers.iter().rev().find(|c| c.rate_state().is_some()) {
         add_rate_limit_headers(&mut response, last);
     }
     response
+}
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json; charset=utf-8";
+
+/// Whether `Accept` names `application/graphql-response+json`.
+fn accepts_graphql_response(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|item| item.split(';').next())
+        .any(|media| {
+            media
+                .trim()
+                .eq_ignore_ascii_case("application/graphql-response+json")
+        })
+}
+
+/// A request error: the document was refused before execution (no data, and
+/// no error belongs to a field path).
+fn is_request_error(response: &async_graphql::Response) -> bool {
+    !response.errors.is_empty()
+        && matches!(response.data, GqlValue::Null)
+        && response.errors.iter().all(|e| e.path.is_empty())
 }
 
 /// Errors raised by async-graphql itself (parse, validation, depth and

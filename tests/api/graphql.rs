@@ -315,3 +315,45 @@ async fn requests_that_are_not_graphql_get_problem_details() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, json!({"data": {"me": null}}));
 }
+
+#[tokio::test]
+async fn graphql_over_http_media_type_and_status_codes() {
+    let app = spawn_app().await;
+    let send = |query: &str, accept: &str| {
+        app.client
+            .post(app.url("/graphql"))
+            .header("accept", accept)
+            .json(&json!({ "query": query }))
+            .send()
+    };
+    let modern = "application/graphql-response+json, application/json;q=0.9";
+    let response = send("{ me { id } }", modern).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/graphql-response+json")
+    );
+    // Unparsable: 400; parses but fails validation: 422.
+    let response = send("{ me { id ", modern).await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(gql_code(&body), "BAD_REQUEST");
+    let response = send("{ me { nope } }", modern).await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // A field error is still a 200 GraphQL response.
+    let response = send(
+        "mutation { login(input: {username: \"nobody\", password: \"whatever1\"}) { token } }",
+        modern,
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(gql_code(&body), "USER_NOT_FOUND");
+    // Older clients keep application/json and 200.
+    let response = send("{ me { nope } }", "application/json").await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/json");
+}
