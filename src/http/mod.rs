@@ -4,6 +4,7 @@ mod body;
 mod client_ip;
 mod graphql;
 mod health;
+pub mod openapi;
 mod problem;
 pub mod rest;
 
@@ -25,6 +26,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::{RequestBodyDeadlineLayer, TimeoutLayer};
 use tower_http::trace::TraceLayer;
 use tracing::Span;
+use utoipa_scalar::Servable as _;
 
 pub use problem::{PROBLEM_JSON, Problem};
 
@@ -114,6 +116,11 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
         .merge(api)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/openapi.json", get(openapi_json))
+        .merge(Router::from(utoipa_scalar::Scalar::with_url(
+            "/docs",
+            <openapi::ApiDoc as utoipa::OpenApi>::openapi(),
+        )))
         .fallback(not_found)
         .with_state(state)
         .layer(option_layer(cors))
@@ -147,6 +154,10 @@ fn option_layer<L>(layer: Option<L>) -> tower::util::Either<L, tower::layer::uti
         Some(layer) => tower::util::Either::Left(layer),
         None => tower::util::Either::Right(tower::layer::util::Identity::new()),
     }
+}
+
+async fn openapi_json() -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(<openapi::ApiDoc as utoipa::OpenApi>::openapi())
 }
 
 async fn not_found() -> Problem {

@@ -6,6 +6,7 @@ mod helpers;
 mod binary;
 mod concurrency;
 mod graphql;
+mod openapi;
 mod operations;
 mod rate_limits;
 mod request_limits;

@@ -1,0 +1,73 @@
+//! The OpenAPI document: served, well-formed, and complete for the REST table.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn every_rest_route_and_status_is_documented() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let document: Value = response.json().await.unwrap();
+    assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));
+    let paths = document["paths"].as_object().unwrap();
+    for route in gatehouse::http::rest::ROUTES {
+        let documented = format!("{}/", route.path);
+        let operation = &paths
+            .get(&documented)
+            .unwrap_or_else(|| panic!("{documented} is not in /openapi.json"))["post"];
+        let responses = operation["responses"].as_object().unwrap();
+        assert!(
+            responses.contains_key(route.success.as_str()),
+            "{documented}: success status"
+        );
+        for status in ["400", "413", "415", "503"] {
+            assert!(responses.contains_key(status), "{documented}: {status}");
+            let problem =
+                &responses[status]["content"]["application/problem+json"]["schema"]["$ref"];
+            assert_eq!(
+                problem, "#/components/schemas/Problem",
+                "{documented}: {status}"
+            );
+        }
+    }
+    assert_eq!(
+        paths.len(),
+        gatehouse::http::rest::ROUTES.len(),
+        "no undocumented extras"
+    );
+    let problem = &document["components"]["schemas"]["Problem"]["properties"];
+    for field in ["type", "title", "status", "detail", "code", "errors"] {
+        assert!(problem.get(field).is_some(), "Problem.{field}");
+    }
+    // Every $ref points at a schema that exists.
+    let text = document.to_string();
+    for reference in text.split("\"#/components/schemas/").skip(1) {
+        let name = reference.split('"').next().unwrap();
+        assert!(
+            document["components"]["schemas"].get(name).is_some(),
+            "dangling $ref {name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_reference_page_is_served() {
+    let app = spawn_app().await;
+    let response = app.client.get(app.url("/docs")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(response.text().await.unwrap().contains("openapi"));
+}
