@@ -3,6 +3,8 @@
 
 mod helpers;
 
+mod hostile;
+
 mod binary;
 mod concurrency;
 mod graphql;
