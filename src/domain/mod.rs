@@ -6,6 +6,9 @@ mod password;
 mod token;
 mod username;
 
+#[cfg(test)]
+mod proptests;
+
 pub use email::Email;
 pub use password::{
     NewPassword, PasswordPolicy, common_password_count, normalise as normalise_password,
