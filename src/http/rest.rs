@@ -182,6 +182,17 @@ async fn run(
     Ok((route.success, axum::Json(result)).into_response())
 }
 
+/// Decodes a REST body as the handlers do: by its `Content-Type`, into the
+/// route's required string fields. Public for the fuzz targets.
+pub fn decode_body(
+    headers: &HeaderMap,
+    bytes: &[u8],
+    fields: &[&str],
+) -> Result<Map<String, Value>, Error> {
+    let decoded = decode_fields(MediaType::of(headers), bytes)?;
+    required_strings(fields, &decoded)
+}
+
 /// The body as a field map. JSON must be an object; a form's repeated key
 /// keeps its last value, as Django's `QueryDict` does. An empty body is an
 /// empty map whatever its type, so its fields are reported as missing.
