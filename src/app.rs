@@ -59,16 +59,15 @@ struct ConnectionLimits {
     max_headers: usize,
 }
 
-/// A server bound to its address, ready to run.
-pub struct Application {
-    listener: TcpListener,
-    router: axum::Router,
-    limits: ConnectionLimits,
-    shutdown_grace: Duration,
+/// Everything a server serves, without the socket: the router, and the
+/// account service behind it (benchmarks drive these directly).
+pub struct Services {
+    pub router: axum::Router,
+    pub accounts: Arc<Accounts>,
 }
 
-impl Application {
-    /// Connects, migrates and binds. `--bind 127.0.0.1:0` picks a free port.
+impl Services {
+    /// Connects, migrates, and builds the account service, schema and router.
     pub async fn build(args: &ServeArgs) -> Result<Self, BoxError> {
         let db = connect(&args.database).await?;
         Migrator::up(&db, None).await?;
@@ -83,7 +82,7 @@ impl Application {
         let schema = build_schema(Arc::clone(&accounts), args.schema_limits());
         let state = AppState {
             schema,
-            accounts,
+            accounts: Arc::clone(&accounts),
             body_limit: args.body_limit,
             playground: args.graphql_playground,
             trusted_proxies: Arc::new(args.trusted_proxy.clone()),
@@ -98,7 +97,25 @@ impl Application {
             request_timeout: args.request_timeout,
             body_timeout: args.body_timeout,
         };
-        let router = router(state, &http_config);
+        Ok(Self {
+            router: router(state, &http_config),
+            accounts,
+        })
+    }
+}
+
+/// A server bound to its address, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    limits: ConnectionLimits,
+    shutdown_grace: Duration,
+}
+
+impl Application {
+    /// Connects, migrates and binds. `--bind 127.0.0.1:0` picks a free port.
+    pub async fn build(args: &ServeArgs) -> Result<Self, BoxError> {
+        let Services { router, .. } = Services::build(args).await?;
         let listener = TcpListener::bind(args.bind).await?;
         Ok(Self {
             listener,

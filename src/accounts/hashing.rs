@@ -1,19 +1,22 @@
 //! Argon2id hashing on a bounded pool (SPEC §5).
 //!
 //! A hash costs ~19 MiB and tens of milliseconds of one core, so it never runs
-//! on an async worker. At most `workers` hashes run at once (on tokio's
-//! blocking threads), at most `queue` more wait for a turn, and anything past
-//! that is refused at once with `Error::Overloaded`: memory and latency stay
-//! bounded under any flood, and the async workers stay free for cheap requests.
+//! on an async worker. `workers` dedicated threads hash, each reusing one
+//! memory area of the configured size for every hash, so the pool's memory is
+//! `workers × m` whatever the load (a fresh 19 MiB allocation per hash would
+//! be kept by the allocator's per-thread arenas and grow the process). At
+//! most `queue` jobs wait for a thread; anything past that is refused at once
+//! with `Error::Overloaded`, so latency stays bounded under any flood and the
+//! async workers stay free for cheap requests. A job whose caller went away
+//! while it waited is skipped.
 
-use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex};
 
-use argon2::password_hash::Error as PhcError;
-use argon2::{
-    Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier as _, Version,
-};
+use argon2::password_hash::phc::{Output, ParamsString, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, PasswordVerifier as _, Version};
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::Semaphore;
+use tokio::sync::oneshot;
 
 use crate::error::Error;
 
@@ -23,7 +26,7 @@ pub struct HashingConfig {
     pub memory_kib: u32,
     pub iterations: u32,
     pub parallelism: u32,
-    /// Hashes computed at once.
+    /// Hashes computed at once (one thread each).
     pub workers: usize,
     /// Hashes allowed to wait for a worker.
     pub queue: usize,
@@ -54,18 +57,22 @@ pub enum Verification {
     },
 }
 
-#[derive(Clone)]
-pub struct HashPool {
-    inner: Arc<Inner>,
+/// Work for a hashing thread, given that thread's reusable memory.
+type Job = Box<dyn FnOnce(&mut Worker) + Send>;
+
+/// One hashing thread's state: the configured parameters and its memory.
+struct Worker {
+    params: Params,
+    memory: Vec<Block>,
 }
 
-struct Inner {
-    params: Params,
-    /// One permit per hash that may run now.
-    running: Arc<Semaphore>,
-    /// One permit per hash that may be running or waiting.
-    admitted: Arc<Semaphore>,
+#[derive(Clone)]
+pub struct HashPool {
+    jobs: SyncSender<Job>,
 }
+
+const SALT_BYTES: usize = 16;
+const OUTPUT_BYTES: usize = 32;
 
 impl HashPool {
     pub fn new(config: HashingConfig) -> Result<Self, argon2::Error> {
@@ -73,32 +80,24 @@ impl HashPool {
             config.memory_kib,
             config.iterations,
             config.parallelism,
-            None,
+            Some(OUTPUT_BYTES),
         )?;
-        let workers = config.workers.max(1);
-        Ok(Self {
-            inner: Arc::new(Inner {
-                params,
-                running: Arc::new(Semaphore::new(workers)),
-                admitted: Arc::new(Semaphore::new(workers + config.queue)),
-            }),
-        })
-    }
-
-    fn argon2(params: &Params) -> Argon2<'static> {
-        Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+        let (jobs, queue) = sync_channel::<Job>(config.queue);
+        let queue = Arc::new(Mutex::new(queue));
+        for index in 0..config.workers.max(1) {
+            let (queue, params) = (Arc::clone(&queue), params.clone());
+            std::thread::Builder::new()
+                .name(format!("gatehouse-hash-{index}"))
+                .spawn(move || work(&queue, params))
+                .map_err(|_| argon2::Error::OutOfMemory)?;
+        }
+        Ok(Self { jobs })
     }
 
     /// Hashes a (normalised) password into a PHC string.
     pub async fn hash(&self, password: SecretString) -> Result<String, Error> {
-        let params = self.inner.params.clone();
-        self.run(move || {
-            Self::argon2(&params)
-                .hash_password(password.expose_secret().as_bytes())
-                .map(|hash| hash.to_string())
-                .map_err(Error::internal)
-        })
-        .await?
+        self.run(move |worker| worker.hash(password.expose_secret().as_bytes()))
+            .await?
     }
 
     /// Checks a (normalised) password against a stored PHC string, and rehashes
@@ -108,53 +107,122 @@ impl HashPool {
         password: SecretString,
         stored: String,
     ) -> Result<Verification, Error> {
-        let params = self.inner.params.clone();
-        self.run(move || {
-            let parsed = PasswordHash::new(&stored).map_err(Error::internal)?;
-            let secret = password.expose_secret().as_bytes();
-            // The hash names its own algorithm and parameters; verify with those.
-            match Argon2::default().verify_password(secret, &parsed) {
-                Ok(()) => {}
-                Err(PhcError::PasswordInvalid) => return Ok(Verification::Mismatch),
-                Err(other) => return Err(Error::internal(other)),
-            }
-            let rehashed = if is_current(&parsed, &params) {
-                None
-            } else {
-                let fresh = Self::argon2(&params)
-                    .hash_password(secret)
-                    .map_err(Error::internal)?;
-                Some(fresh.to_string())
-            };
-            Ok(Verification::Match { rehashed })
-        })
-        .await?
+        self.run(move |worker| worker.verify(password.expose_secret().as_bytes(), &stored))
+            .await?
     }
 
-    /// Runs `job` on a blocking thread once a worker is free, or refuses it when
-    /// the queue is full. A caller that goes away while queued gives its place
-    /// back; once running, a job finishes and then frees its place.
+    /// Queues `job` for a hashing thread, or refuses it when the queue is full.
     async fn run<R: Send + 'static>(
         &self,
-        job: impl FnOnce() -> R + Send + 'static,
+        job: impl FnOnce(&mut Worker) -> R + Send + 'static,
     ) -> Result<R, Error> {
-        let admission = Arc::clone(&self.inner.admitted)
-            .try_acquire_owned()
-            .map_err(|_| Error::Overloaded {
-                retry_after_secs: 1,
-            })?;
-        let turn = Arc::clone(&self.inner.running)
-            .acquire_owned()
+        let (done, result) = oneshot::channel();
+        let job: Job = Box::new(move |worker| {
+            // The caller gave up while this waited (client gone): skip the hash.
+            if done.is_closed() {
+                return;
+            }
+            let _ = done.send(job(worker));
+        });
+        match self.jobs.try_send(job) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                return Err(Error::Overloaded {
+                    retry_after_secs: 1,
+                });
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                return Err(Error::internal("the hashing threads are gone"));
+            }
+        }
+        result
             .await
+            .map_err(|_| Error::internal("a hashing job was dropped"))
+    }
+}
+
+/// A hashing thread: runs jobs until the pool is dropped.
+fn work(queue: &Mutex<Receiver<Job>>, params: Params) {
+    let mut worker = Worker {
+        params,
+        memory: Vec::new(),
+    };
+    loop {
+        let job = match queue.lock() {
+            Ok(queue) => queue.recv(),
+            Err(_) => return,
+        };
+        match job {
+            Ok(job) => job(&mut worker),
+            Err(_) => return, // the pool was dropped
+        }
+    }
+}
+
+impl Worker {
+    /// The thread's memory, sized for `params` (allocated once, on first use).
+    fn memory_for(&mut self, params: &Params) -> &mut [Block] {
+        let blocks = params.block_count();
+        if self.memory.len() < blocks {
+            self.memory = vec![Block::default(); blocks];
+        }
+        &mut self.memory[..blocks]
+    }
+
+    fn hash(&mut self, password: &[u8]) -> Result<String, Error> {
+        let mut salt = [0u8; SALT_BYTES];
+        getrandom::fill(&mut salt).map_err(Error::internal)?;
+        let params = self.params.clone();
+        let mut output = [0u8; OUTPUT_BYTES];
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+            .hash_password_into_with_memory(password, &salt, &mut output, self.memory_for(&params))
             .map_err(Error::internal)?;
-        tokio::task::spawn_blocking(move || {
-            let result = job();
-            drop(turn);
-            drop(admission);
-            result
-        })
-        .await
-        .map_err(Error::internal)
+        let phc = PasswordHash {
+            algorithm: argon2::ARGON2ID_IDENT,
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(&params).map_err(Error::internal)?,
+            salt: Some(Salt::new(&salt).map_err(Error::internal)?),
+            hash: Some(Output::new(&output).map_err(Error::internal)?),
+        };
+        Ok(phc.to_string())
+    }
+
+    fn verify(&mut self, password: &[u8], stored: &str) -> Result<Verification, Error> {
+        let parsed = PasswordHash::new(stored).map_err(Error::internal)?;
+        let matches = if is_current(&parsed, &self.params) {
+            // The common case: the configured parameters, on this thread's memory.
+            let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+                return Err(Error::internal("stored hash without salt or output"));
+            };
+            let params = Params::try_from(&parsed).map_err(Error::internal)?;
+            let mut output = vec![0u8; expected.len()];
+            Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+                .hash_password_into_with_memory(
+                    password,
+                    salt.as_ref(),
+                    &mut output,
+                    self.memory_for(&params),
+                )
+                .map_err(Error::internal)?;
+            // `Output` compares in constant time.
+            Output::new(&output).map_err(Error::internal)? == *expected
+        } else {
+            // Older parameters: let the hash name its own algorithm and cost.
+            match Argon2::default().verify_password(password, &parsed) {
+                Ok(()) => true,
+                Err(argon2::password_hash::Error::PasswordInvalid) => false,
+                Err(other) => return Err(Error::internal(other)),
+            }
+        };
+        if !matches {
+            return Ok(Verification::Mismatch);
+        }
+        let rehashed = if is_current(&parsed, &self.params) {
+            None
+        } else {
+            Some(self.hash(password)?)
+        };
+        Ok(Verification::Match { rehashed })
     }
 }
 
@@ -224,6 +292,25 @@ mod tests {
             } => assert!(new.contains("m=64,t=1,p=1")),
             other => panic!("expected a rehash, got {other:?}"),
         }
+    }
+
+    #[tokio::test]
+    async fn hashes_verify_with_the_reference_implementation() {
+        let phc = pool(64)
+            .hash(SecretString::from("correct horse"))
+            .await
+            .unwrap();
+        let parsed = PasswordHash::new(&phc).unwrap();
+        assert!(
+            Argon2::default()
+                .verify_password(b"correct horse", &parsed)
+                .is_ok()
+        );
+        assert!(
+            Argon2::default()
+                .verify_password(b"wrong horse", &parsed)
+                .is_err()
+        );
     }
 
     #[tokio::test]
