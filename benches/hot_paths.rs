@@ -11,14 +11,16 @@ use axum::body::Body;
 use axum::http::Request;
 use chrono::Utc;
 use clap::Parser;
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group, criterion_main};
 use gatehouse::accounts::{Accounts, Caller, Credentials, HashPool, HashingConfig, RegisterInput};
 use gatehouse::app::Services;
 use gatehouse::config::Cli;
 use gatehouse::domain::SessionToken;
 use gatehouse::entities::sessions;
 use gatehouse::graphql::{SchemaLimits, build_schema};
-use sea_orm::{ActiveModelTrait, Set};
+use std::time::Instant;
+
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use secrecy::SecretString;
 use tower::ServiceExt;
 use uuid::Uuid;
@@ -139,6 +141,43 @@ fn tokens(c: &mut Criterion) {
     group.finish();
 }
 
+/// `count` live sessions of the bench user, written in one statement.
+async fn sessions_for(accounts: &Accounts, user_id: Uuid, count: u64) -> Vec<String> {
+    let now = Utc::now();
+    let mut tokens = Vec::new();
+    let mut rows = Vec::new();
+    for _ in 0..count {
+        let token = SessionToken::generate().unwrap();
+        rows.push(sessions::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            user_id: Set(user_id),
+            token_hash: Set(token.hash().0.to_vec()),
+            created_at: Set(now),
+            expires_at: Set(now + chrono::Duration::days(1)),
+        });
+        tokens.push(token.expose().to_owned());
+    }
+    for chunk in rows.chunks(2000) {
+        sessions::Entity::insert_many(chunk.to_vec())
+            .exec(accounts.db())
+            .await
+            .unwrap();
+    }
+    tokens
+}
+
+/// Times `logout_one` over `iters` fresh sessions; creating them is not timed.
+macro_rules! time_logouts {
+    ($accounts:expr, $user_id:expr, $iters:expr, |$token:ident| $logout_one:expr) => {{
+        let tokens = sessions_for(&$accounts, $user_id, $iters).await;
+        let started = Instant::now();
+        for $token in tokens {
+            $logout_one;
+        }
+        started.elapsed()
+    }};
+}
+
 fn logout(c: &mut Criterion) {
     let fixture = fixture();
     let accounts = Arc::clone(&fixture.services.accounts);
@@ -146,31 +185,27 @@ fn logout(c: &mut Criterion) {
     let router = fixture.services.router.clone();
     let user_id = fixture.user_id;
     let runtime = &fixture.runtime;
-    let new_session = || runtime.block_on(session(&accounts, user_id));
 
     let mut group = c.benchmark_group("logout");
     group.bench_function("service", |b| {
-        b.to_async(runtime).iter_batched(
-            new_session,
-            |token| {
-                let accounts = Arc::clone(&accounts);
-                async move {
+        b.to_async(runtime).iter_custom(|iters| {
+            let accounts = Arc::clone(&accounts);
+            async move {
+                time_logouts!(accounts, user_id, iters, |token| {
                     let caller = Caller::new(Credentials::Bearer(token), None);
                     accounts
                         .logout(&user_id.to_string(), &caller)
                         .await
-                        .unwrap()
-                }
-            },
-            BatchSize::SmallInput,
-        )
+                        .unwrap();
+                })
+            }
+        })
     });
     group.bench_function("graphql schema", |b| {
-        b.to_async(runtime).iter_batched(
-            new_session,
-            |token| {
-                let schema = schema.clone();
-                async move {
+        b.to_async(runtime).iter_custom(|iters| {
+            let (accounts, schema) = (Arc::clone(&accounts), schema.clone());
+            async move {
+                time_logouts!(accounts, user_id, iters, |token| {
                     let request = async_graphql::Request::new(LOGOUT)
                         .variables(async_graphql::Variables::from_json(
                             serde_json::json!({ "id": user_id.to_string() }),
@@ -178,46 +213,41 @@ fn logout(c: &mut Criterion) {
                         .data(Arc::new(Caller::new(Credentials::Bearer(token), None)));
                     let response = schema.execute(request).await;
                     assert!(response.errors.is_empty());
-                }
-            },
-            BatchSize::SmallInput,
-        )
+                })
+            }
+        })
     });
     group.bench_function("POST /graphql (HTTP stack)", |b| {
-        b.to_async(runtime).iter_batched(
-            new_session,
-            |token| {
-                let router = router.clone();
-                async move {
+        b.to_async(runtime).iter_custom(|iters| {
+            let (accounts, router) = (Arc::clone(&accounts), router.clone());
+            async move {
+                time_logouts!(accounts, user_id, iters, |token| {
                     let body = serde_json::json!({ "query": LOGOUT, "variables": { "id": user_id.to_string() } });
                     let request = Request::post("/graphql")
                         .header("content-type", "application/json")
                         .header("authorization", format!("Bearer {token}"))
                         .body(Body::from(body.to_string()))
                         .unwrap();
-                    let response = router.oneshot(request).await.unwrap();
+                    let response = router.clone().oneshot(request).await.unwrap();
                     assert!(response.status().is_success());
-                }
-            },
-            BatchSize::SmallInput,
-        )
+                })
+            }
+        })
     });
     group.bench_function("POST /user/logout/{id}/ (HTTP stack)", |b| {
-        b.to_async(runtime).iter_batched(
-            new_session,
-            |token| {
-                let router = router.clone();
-                async move {
+        b.to_async(runtime).iter_custom(|iters| {
+            let (accounts, router) = (Arc::clone(&accounts), router.clone());
+            async move {
+                time_logouts!(accounts, user_id, iters, |token| {
                     let request = Request::post(format!("/user/logout/{user_id}/"))
                         .header("authorization", format!("Bearer {token}"))
                         .body(Body::empty())
                         .unwrap();
-                    let response = router.oneshot(request).await.unwrap();
+                    let response = router.clone().oneshot(request).await.unwrap();
                     assert!(response.status().is_success());
-                }
-            },
-            BatchSize::SmallInput,
-        )
+                })
+            }
+        })
     });
     group.finish();
 }
