@@ -12,7 +12,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
@@ -23,6 +23,29 @@ use crate::graphql::build_schema;
 use crate::http::{AppState, HttpConfig, router};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The connection pools the service uses: `reader` for queries, `writer`
+/// for changes. SQLite allows one writer at a time; giving it a pool of one
+/// connection makes writers wait their turn in the pool (fair, async) rather
+/// than in SQLite's busy handler, which sleeps and retries. PostgreSQL
+/// handles concurrent writers itself and gets one shared pool.
+pub struct Pools {
+    pub reader: DatabaseConnection,
+    pub writer: DatabaseConnection,
+}
+
+pub async fn connect_pools(args: &DatabaseArgs) -> Result<Pools, DbErr> {
+    let reader = connect(args).await?;
+    let writer = match reader.get_database_backend() {
+        DbBackend::Sqlite => {
+            let mut single = args.clone();
+            single.db_max_connections = 1;
+            connect(&single).await?
+        }
+        _ => reader.clone(),
+    };
+    Ok(Pools { reader, writer })
+}
 
 /// Opens the connection pool. This is the only place that knows the backend:
 /// PostgreSQL gets a statement timeout; SQLite gets WAL (readers never wait for the
@@ -45,6 +68,11 @@ pub async fn connect(args: &DatabaseArgs) -> Result<DatabaseConnection, DbErr> {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(5))
         })
+        // An embedded database's connections cannot go stale: skip the ping
+        // sqlx would otherwise send before handing out each connection, which
+        // doubles the cost of a short query. PostgreSQL keeps it, so that a
+        // connection broken by an outage is replaced rather than used.
+        .map_sqlx_sqlite_pool_opts(|pool| pool.test_before_acquire(false))
         .map_sqlx_postgres_opts(move |opts| {
             opts.options([("statement_timeout", statement_timeout_ms.as_str())])
         });
@@ -69,11 +97,12 @@ pub struct Services {
 impl Services {
     /// Connects, migrates, and builds the account service, schema and router.
     pub async fn build(args: &ServeArgs) -> Result<Self, BoxError> {
-        let db = connect(&args.database).await?;
-        Migrator::up(&db, None).await?;
+        let pools = connect_pools(&args.database).await?;
+        Migrator::up(&pools.writer, None).await?;
         let hash_pool = HashPool::new(args.hashing())?;
         let accounts = Arc::new(Accounts::new(
-            db,
+            pools.reader,
+            pools.writer,
             hash_pool,
             args.accounts(),
             args.client_limits(),

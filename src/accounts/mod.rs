@@ -4,6 +4,7 @@
 mod auth;
 mod hashing;
 pub mod limits;
+mod revocations;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::sea_query::Expr;
@@ -106,21 +107,31 @@ pub struct Authenticated {
 }
 
 pub struct Accounts {
+    /// Reads.
     db: DatabaseConnection,
+    /// Writes. On SQLite a pool of one connection, so writers queue in the
+    /// pool instead of meeting SQLite's lock and its sleeping busy handler;
+    /// on PostgreSQL the same pool as `db`.
+    writer: DatabaseConnection,
+    session_deleter: revocations::SessionDeleter,
     hash_pool: HashPool,
     config: AccountsConfig,
     client_limits: ClientLimits,
 }
 
 impl Accounts {
+    /// Must be called inside a tokio runtime (it starts the session deleter).
     pub fn new(
         db: DatabaseConnection,
+        writer: DatabaseConnection,
         hash_pool: HashPool,
         config: AccountsConfig,
         client_limits: ClientLimits,
     ) -> Self {
         Self {
             db,
+            session_deleter: revocations::SessionDeleter::spawn(writer.clone()),
+            writer,
             hash_pool,
             config,
             client_limits,
@@ -203,7 +214,7 @@ impl Accounts {
             failed_logins: Set(0),
             locked_until: Set(None),
         };
-        match user.insert(&self.db).await {
+        match user.insert(&self.writer).await {
             Ok(user) => {
                 tracing::debug!(user_id = %user.id, "registered");
                 Ok(user)
@@ -233,9 +244,12 @@ impl Accounts {
             return Err(Error::Validation(errors));
         }
 
-        let key = Username::lookup_key(&input.username);
+        // Every stored name passed `Username::parse`, so a name that does not
+        // parse has no account; it never reaches the database (PostgreSQL
+        // would refuse a NUL byte in it with an error, not a miss).
+        let name = Username::parse(&input.username).map_err(|_| Error::UserNotFound)?;
         let user = users::Entity::find()
-            .filter(users::Column::UsernameKey.eq(key))
+            .filter(users::Column::UsernameKey.eq(name.key()))
             .one(&self.db)
             .await?
             .ok_or(Error::UserNotFound)?;
@@ -272,7 +286,7 @@ impl Accounts {
             .session_ttl()
             .and_then(|ttl| logged_in_at.checked_add_signed(ttl))
             .ok_or_else(|| Error::internal("session lifetime out of range"))?;
-        let txn = self.db.begin().await?;
+        let txn = self.writer.begin().await?;
         let mut update = users::Entity::update_many()
             .col_expr(users::Column::LastLogin, Expr::value(logged_in_at))
             .col_expr(users::Column::FailedLogins, Expr::value(0))
@@ -335,13 +349,13 @@ impl Accounts {
                 Expr::col(users::Column::FailedLogins).add(1),
             )
             .filter(users::Column::Id.eq(user_id))
-            .exec(&self.db)
+            .exec(&self.writer)
             .await?;
         let failures = users::Entity::find_by_id(user_id)
             .select_only()
             .column(users::Column::FailedLogins)
             .into_tuple::<i32>()
-            .one(&self.db)
+            .one(&self.writer)
             .await?
             .unwrap_or(0);
         let Some(delay) = throttle.delay_after(u32::try_from(failures).unwrap_or(0)) else {
@@ -356,7 +370,7 @@ impl Accounts {
             .col_expr(users::Column::LockedUntil, Expr::value(until))
             .filter(users::Column::Id.eq(user_id))
             .filter(users::Column::FailedLogins.eq(failures))
-            .exec(&self.db)
+            .exec(&self.writer)
             .await?;
         tracing::debug!(%user_id, failures, delay_secs = delay.as_secs(), "login throttled");
         Ok(())
@@ -377,7 +391,7 @@ impl Accounts {
             }
             let revoked = sessions::Entity::delete_many()
                 .filter(sessions::Column::UserId.eq(user_id))
-                .exec(&self.db)
+                .exec(&self.writer)
                 .await?
                 .rows_affected;
             tracing::debug!(%user_id, revoked, "logged out (legacy, every session)");
@@ -392,10 +406,7 @@ impl Accounts {
         if user_id != session.user.id {
             return Err(Error::InvalidUserId);
         }
-        let revoked = sessions::Entity::delete_by_id(session.session_id)
-            .exec(&self.db)
-            .await?
-            .rows_affected;
+        let revoked = u64::from(self.session_deleter.delete(session.session_id).await?);
         if revoked == 0 {
             // A concurrent logout of the same token got there first.
             return Err(Error::Unauthenticated);
