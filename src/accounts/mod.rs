@@ -401,21 +401,27 @@ impl Accounts {
             });
         }
 
+        // The common case, in one batched statement: a well-formed token and
+        // id whose live session matches.
+        if let (Credentials::Bearer(raw), Ok(id)) = (caller.credentials(), parse_user_id(user_id))
+            && let Ok(token) = SessionToken::parse(raw)
+            && self.session_deleter.end(token.hash(), id).await?
+        {
+            tracing::debug!(user_id = %id, "logged out");
+            return Ok(LogoutOutcome {
+                user_id: id,
+                sessions_revoked: 1,
+            });
+        }
+        // Otherwise, say why: no live session (401) comes before a bad id (400).
         let session = caller.session(self).await?.ok_or(Error::Unauthenticated)?;
         let user_id = parse_user_id(user_id)?;
         if user_id != session.user.id {
             return Err(Error::InvalidUserId);
         }
-        let revoked = u64::from(self.session_deleter.delete(session.session_id).await?);
-        if revoked == 0 {
-            // A concurrent logout of the same token got there first.
-            return Err(Error::Unauthenticated);
-        }
-        tracing::debug!(%user_id, "logged out");
-        Ok(LogoutOutcome {
-            user_id,
-            sessions_revoked: revoked,
-        })
+        // The session was live a moment ago but is gone now: a concurrent
+        // logout of the same token ended it first.
+        Err(Error::Unauthenticated)
     }
 
     /// Resolves bearer credentials to a live session of an active user.

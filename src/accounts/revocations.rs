@@ -1,19 +1,24 @@
-//! Session deletion with group commit. Every logout ends in one DELETE, and
-//! on SQLite all writes go through one connection, so deleting sessions one
-//! statement at a time caps logouts at the speed of that connection. A
-//! single task instead takes every deletion that is waiting, deletes them in
-//! one statement, and answers each caller with whether its own session was
-//! still there. Under light load a batch is one session and costs what a
-//! lone DELETE costs; under heavy load one commit ends many logouts. Each
-//! caller is answered only after the commit.
+//! Logout with group commit. On SQLite all writes go through one connection,
+//! so ending sessions one statement at a time caps logouts at the speed of
+//! that connection. A single task instead takes every logout that is waiting
+//! and ends them in one statement: it deletes each session whose token hash,
+//! user, expiry and active account all match, and answers each caller with
+//! whether its own session was deleted. A logout that matched needs no other
+//! query; one that did not is examined by the caller to say why (unknown
+//! token, or someone else's id). Under light load a batch is one logout;
+//! under heavy load one commit ends many. Each caller is answered only after
+//! the commit.
 
 use std::collections::HashSet;
 
+use chrono::Utc;
+use sea_orm::sea_query::{Condition, Query};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use crate::entities::sessions;
+use crate::domain::TokenHash;
+use crate::entities::{sessions, users};
 use crate::error::Error;
 
 /// Most sessions deleted by one statement (bounded by bind-parameter limits).
@@ -23,27 +28,50 @@ const QUEUE: usize = 4096;
 
 type Reply = oneshot::Sender<Result<bool, DbErr>>;
 
+/// One logout: the session of this token, if it belongs to this user.
+type Request = ((TokenHash, Uuid), Reply);
+
 pub struct SessionDeleter {
-    requests: mpsc::Sender<(Uuid, Reply)>,
+    requests: mpsc::Sender<Request>,
 }
 
 impl SessionDeleter {
     /// Starts the deleting task on the current runtime; it ends when the
     /// deleter is dropped.
     pub fn spawn(writer: DatabaseConnection) -> Self {
-        let (requests, mut queue) = mpsc::channel::<(Uuid, Reply)>(QUEUE);
+        let (requests, mut queue) = mpsc::channel::<Request>(QUEUE);
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(MAX_BATCH);
             while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-                let ids: Vec<Uuid> = batch.iter().map(|(id, _)| *id).collect();
+                let matches = batch
+                    .iter()
+                    .fold(Condition::any(), |any, ((hash, user_id), _)| {
+                        any.add(
+                            Condition::all()
+                                .add(sessions::Column::TokenHash.eq(hash.0.to_vec()))
+                                .add(sessions::Column::UserId.eq(*user_id)),
+                        )
+                    });
+                let active_users = Query::select()
+                    .column(users::Column::Id)
+                    .from(users::Entity)
+                    .and_where(users::Column::IsActive.eq(true))
+                    .to_owned();
                 let outcome = sessions::Entity::delete_many()
-                    .filter(sessions::Column::Id.is_in(ids))
+                    .filter(matches)
+                    .filter(sessions::Column::ExpiresAt.gt(Utc::now()))
+                    .filter(sessions::Column::UserId.in_subquery(active_users))
                     .exec_with_returning(&writer)
                     .await
-                    .map(|deleted| deleted.into_iter().map(|s| s.id).collect::<HashSet<_>>());
-                for (id, reply) in batch.drain(..) {
+                    .map(|deleted| {
+                        deleted
+                            .into_iter()
+                            .map(|s| s.token_hash)
+                            .collect::<HashSet<_>>()
+                    });
+                for ((hash, _), reply) in batch.drain(..) {
                     let answer = match &outcome {
-                        Ok(deleted) => Ok(deleted.contains(&id)),
+                        Ok(deleted) => Ok(deleted.contains(hash.0.as_slice())),
                         Err(err) => Err(err.clone()),
                     };
                     let _ = reply.send(answer);
@@ -53,11 +81,12 @@ impl SessionDeleter {
         Self { requests }
     }
 
-    /// Deletes one session; `true` when it existed until now.
-    pub async fn delete(&self, id: Uuid) -> Result<bool, Error> {
+    /// Ends the live session of `token` if it belongs to `user_id` (an
+    /// active user); `true` when it did and is now deleted.
+    pub async fn end(&self, token: TokenHash, user_id: Uuid) -> Result<bool, Error> {
         let (reply, answer) = oneshot::channel();
         self.requests
-            .send((id, reply))
+            .send(((token, user_id), reply))
             .await
             .map_err(|_| Error::internal("the session deleter stopped"))?;
         let deleted = answer

@@ -134,3 +134,31 @@ async fn a_full_hashing_queue_answers_503_with_retry_after() {
     assert_eq!(health.status(), StatusCode::OK);
     assert_eq!(app.login("alice", PASSWORD).await.status(), StatusCode::OK);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_logouts_of_one_token_succeed_once() {
+    let app = spawn_app().await;
+    app.register_ok("alice").await;
+    let (token, id) = app.login_ok("alice").await;
+    let (other, _) = app.login_ok("alice").await;
+    let attempts = (0..10).map(|_| app.logout(&id, Some(&token)));
+    let statuses: Vec<StatusCode> = futures::future::join_all(attempts)
+        .await
+        .iter()
+        .map(|r| r.status())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .all(|s| [StatusCode::OK, StatusCode::UNAUTHORIZED].contains(s))
+    );
+    assert!(
+        !app.me(&other).await.is_null(),
+        "the other session lives on"
+    );
+}
