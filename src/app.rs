@@ -107,7 +107,7 @@ impl Services {
             args.accounts(),
             args.client_limits(),
         ));
-        spawn_limiter_housekeeping(Arc::downgrade(&accounts));
+        spawn_housekeeping(Arc::downgrade(&accounts));
         let schema = build_schema(Arc::clone(&accounts), args.schema_limits());
         let state = AppState {
             schema,
@@ -219,15 +219,22 @@ impl Application {
 }
 
 /// Every minute, forget rate-limiter entries of clients that went quiet, so
-/// its memory follows the number of active clients. Ends with the service.
-fn spawn_limiter_housekeeping(accounts: std::sync::Weak<Accounts>) {
+/// its memory follows the number of active clients; every ten minutes, delete
+/// expired sessions (they are already refused; this only reclaims the rows).
+/// Ends with the service.
+fn spawn_housekeeping(accounts: std::sync::Weak<Accounts>) {
     tokio::spawn(async move {
         let mut every_minute = tokio::time::interval(Duration::from_secs(60));
-        loop {
+        for minute in 0u64.. {
             every_minute.tick().await;
-            match accounts.upgrade() {
-                Some(accounts) => accounts.forget_idle_clients(),
-                None => return,
+            let Some(accounts) = accounts.upgrade() else {
+                return;
+            };
+            accounts.forget_idle_clients();
+            if minute % 10 == 0
+                && let Err(err) = accounts.delete_expired_sessions().await
+            {
+                err.log_if_internal();
             }
         }
     });

@@ -143,6 +143,19 @@ impl Accounts {
         self.client_limits.forget_idle();
     }
 
+    /// Deletes every expired session; returns how many.
+    pub async fn delete_expired_sessions(&self) -> Result<u64, Error> {
+        let deleted = sessions::Entity::delete_many()
+            .filter(sessions::Column::ExpiresAt.lte(now()))
+            .exec(&self.writer)
+            .await?
+            .rows_affected;
+        if deleted > 0 {
+            tracing::debug!(deleted, "expired sessions deleted");
+        }
+        Ok(deleted)
+    }
+
     /// Takes one attempt from the caller's bucket for `action`.
     fn limit(&self, action: Action, caller: &Caller) -> Result<(), Error> {
         match self.client_limits.check(action, caller.client()) {

@@ -110,3 +110,28 @@ async fn cors_is_closed_unless_origins_are_configured() {
         "https://app.example.com"
     );
 }
+
+#[tokio::test]
+async fn expired_sessions_are_swept_on_start_and_never_accepted() {
+    let app = crate::helpers::spawn_app_with(&["--session-ttl", "1s"]).await;
+    app.register_ok("alice").await;
+    let (token, _) = app.login_ok("alice").await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert!(app.me(&token).await.is_null());
+    assert_eq!(
+        app.sql("SELECT id FROM sessions").await.len(),
+        1,
+        "refused, not yet swept"
+    );
+    // A restart runs the sweep at once (the first housekeeping tick).
+    let again = crate::helpers::spawn_on(app.database, &[]).await;
+    let mut swept = false;
+    for _ in 0..50 {
+        if again.sql("SELECT id FROM sessions").await.is_empty() {
+            swept = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(swept, "expired sessions were deleted");
+}
