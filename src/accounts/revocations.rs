@@ -57,7 +57,12 @@ impl SessionDeleter {
                     .from(users::Entity)
                     .and_where(users::Column::IsActive.eq(true))
                     .to_owned();
+                // The IN list lets the unique index find the rows; the pairs
+                // then keep only the sessions of the named users.
+                let hashes: Vec<Vec<u8>> =
+                    batch.iter().map(|((hash, _), _)| hash.0.to_vec()).collect();
                 let outcome = sessions::Entity::delete_many()
+                    .filter(sessions::Column::TokenHash.is_in(hashes))
                     .filter(matches)
                     .filter(sessions::Column::ExpiresAt.gt(Utc::now()))
                     .filter(sessions::Column::UserId.in_subquery(active_users))
