@@ -267,23 +267,18 @@ impl Accounts {
             .await?
             .ok_or(Error::UserNotFound)?;
 
-        // Inside a throttling window the password is not even checked.
-        if self.config.login_throttle.is_some()
-            && let Some(until) = user.locked_until
-        {
-            let wait = until - now();
-            if wait > chrono::Duration::zero() {
-                let millis = u64::try_from(wait.num_milliseconds()).unwrap_or(0);
-                let retry_after_secs = millis.div_ceil(1000).max(1);
-                return Err(Error::RateLimited { retry_after_secs });
-            }
-        }
+        // Inside a throttling window the password is not even checked. An
+        // attempt that would start a window is counted before the check, so
+        // concurrent guesses at a window's edge get one try between them.
+        let counted = self.claim_login_attempt(user.id).await?;
 
         let password = domain::normalise_password(&input.password);
         let stored = user.password_hash.clone();
         let rehashed = match self.hash_pool.verify(password, stored).await? {
             Verification::Mismatch => {
-                self.record_failed_login(user.id).await?;
+                if !counted {
+                    self.record_failed_login(user.id).await?;
+                }
                 return Err(Error::InvalidPassword);
             }
             Verification::Match { rehashed } => rehashed,
@@ -347,9 +342,72 @@ impl Accounts {
         })
     }
 
-    /// Counts a failed login and, past the free failures, starts the next
-    /// throttling window. The count is incremented in the database, so
-    /// concurrent attempts on any instance all count.
+    /// Refuses an attempt inside a throttling window (429). An attempt that
+    /// would start the next window if it failed is counted now, before its
+    /// password is checked, with a compare-and-set on the row: concurrent
+    /// attempts on any instance are then counted one by one, and all but the
+    /// first meet the window. Returns whether the attempt was counted; a
+    /// success resets the count either way. Attempts below the threshold are
+    /// counted only if they fail, so a user's concurrent correct logins are
+    /// never throttled.
+    async fn claim_login_attempt(&self, user_id: Uuid) -> Result<bool, Error> {
+        let Some(throttle) = self.config.login_throttle else {
+            return Ok(false);
+        };
+        // A few rounds of compare-and-set; losing every round means heavy
+        // contention on this account, which is itself worth a short wait.
+        for _ in 0..8 {
+            let Some((failures, locked_until)) = users::Entity::find_by_id(user_id)
+                .select_only()
+                .column(users::Column::FailedLogins)
+                .column(users::Column::LockedUntil)
+                .into_tuple::<(i32, Option<DateTime<Utc>>)>()
+                .one(&self.writer)
+                .await?
+            else {
+                return Err(Error::UserNotFound);
+            };
+            let started = now();
+            if let Some(until) = locked_until
+                && until > started
+            {
+                let millis = u64::try_from((until - started).num_milliseconds()).unwrap_or(0);
+                return Err(Error::RateLimited {
+                    retry_after_secs: millis.div_ceil(1000).max(1),
+                });
+            }
+            let attempt = failures.saturating_add(1);
+            if u32::try_from(attempt).unwrap_or(u32::MAX) < throttle.free_failures {
+                return Ok(false);
+            }
+            let window = throttle
+                .delay_after(u32::try_from(attempt).unwrap_or(u32::MAX))
+                .and_then(|delay| chrono::Duration::from_std(delay).ok())
+                .and_then(|delay| started.checked_add_signed(delay));
+            let claimed = users::Entity::update_many()
+                .col_expr(users::Column::FailedLogins, Expr::value(attempt))
+                .col_expr(
+                    users::Column::LockedUntil,
+                    Expr::value(window.or(locked_until)),
+                )
+                .filter(users::Column::Id.eq(user_id))
+                .filter(users::Column::FailedLogins.eq(failures))
+                .exec(&self.writer)
+                .await?
+                .rows_affected;
+            if claimed == 1 {
+                tracing::debug!(%user_id, attempt, "login throttle window started");
+                return Ok(true);
+            }
+        }
+        Err(Error::RateLimited {
+            retry_after_secs: 1,
+        })
+    }
+
+    /// Counts a failed attempt that was not counted before its check, and
+    /// starts a window if it reached the threshold. The increment is atomic,
+    /// so concurrent failures on any instance all count.
     async fn record_failed_login(&self, user_id: Uuid) -> Result<(), Error> {
         // Scoped: ExprTrait is implemented for every type and shadows `Ord::min`.
         use sea_orm::sea_query::ExprTrait as _;
@@ -371,21 +429,18 @@ impl Accounts {
             .one(&self.writer)
             .await?
             .unwrap_or(0);
-        let Some(delay) = throttle.delay_after(u32::try_from(failures).unwrap_or(0)) else {
-            return Ok(());
-        };
-        let until = chrono::Duration::from_std(delay)
-            .ok()
-            .and_then(|delay| now().checked_add_signed(delay))
-            .ok_or_else(|| Error::internal("throttle delay out of range"))?;
-        // Only the attempt that reached this count sets its window.
-        users::Entity::update_many()
-            .col_expr(users::Column::LockedUntil, Expr::value(until))
-            .filter(users::Column::Id.eq(user_id))
-            .filter(users::Column::FailedLogins.eq(failures))
-            .exec(&self.writer)
-            .await?;
-        tracing::debug!(%user_id, failures, delay_secs = delay.as_secs(), "login throttled");
+        let window = throttle
+            .delay_after(u32::try_from(failures).unwrap_or(0))
+            .and_then(|delay| chrono::Duration::from_std(delay).ok())
+            .and_then(|delay| now().checked_add_signed(delay));
+        if let Some(until) = window {
+            users::Entity::update_many()
+                .col_expr(users::Column::LockedUntil, Expr::value(until))
+                .filter(users::Column::Id.eq(user_id))
+                .filter(users::Column::FailedLogins.eq(failures))
+                .exec(&self.writer)
+                .await?;
+        }
         Ok(())
     }
 

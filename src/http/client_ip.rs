@@ -13,7 +13,8 @@ pub fn client_ip(
     headers: &HeaderMap,
     trusted: &[IpNet],
 ) -> Option<IpAddr> {
-    let peer = peer?.ip();
+    // An IPv4 peer of a dual-stack listener arrives as ::ffff:a.b.c.d.
+    let peer = peer?.ip().to_canonical();
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
     if !is_trusted(&peer) {
         return Some(peer);
@@ -45,6 +46,7 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
     hop.parse::<IpAddr>()
         .ok()
         .or_else(|| hop.parse::<SocketAddr>().ok().map(|s| s.ip()))
+        .map(|ip| ip.to_canonical())
 }
 
 #[cfg(test)]
@@ -96,5 +98,12 @@ mod tests {
         assert_eq!(ip, Some("10.0.0.9".parse().unwrap()));
         let ip = client_ip(peer("10.0.0.2"), &HeaderMap::new(), &trusted);
         assert_eq!(ip, Some("10.0.0.2".parse().unwrap()));
+        // A dual-stack listener sees an IPv4 proxy as ::ffff:10.0.0.2.
+        let ip = client_ip(
+            peer("::ffff:10.0.0.2"),
+            &headers(&["203.0.113.5"]),
+            &trusted,
+        );
+        assert_eq!(ip, Some("203.0.113.5".parse().unwrap()));
     }
 }

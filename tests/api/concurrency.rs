@@ -162,3 +162,23 @@ async fn concurrent_logouts_of_one_token_succeed_once() {
         "the other session lives on"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_token_logged_out_concurrently_under_two_ids_ends_only_for_its_owner() {
+    let app = spawn_app().await;
+    let alice = app.register_ok("alice").await;
+    let bob = app.register_ok("bob").await;
+    for _ in 0..5 {
+        let (token, _) = app.login_ok("alice").await;
+        let (mine, theirs) = futures::join!(
+            app.logout(&alice, Some(&token)),
+            app.logout(&bob, Some(&token))
+        );
+        assert_eq!(mine.status(), StatusCode::OK);
+        assert!(
+            [StatusCode::BAD_REQUEST, StatusCode::UNAUTHORIZED].contains(&theirs.status()),
+            "{}",
+            theirs.status()
+        );
+    }
+}

@@ -156,3 +156,37 @@ async fn unknown_users_and_other_accounts_are_not_affected() {
     let response = app.login("nobody", PASSWORD).await;
     problem(response, StatusCode::BAD_REQUEST, "USER_NOT_FOUND").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_guesses_at_a_window_edge_get_one_try() {
+    let app = spawn_app().await;
+    app.register_ok("alice").await;
+    fail(&app, 5).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let guesses = (0..10).map(|i| app.login("alice", if i == 0 { "wrong-0" } else { "wrong-x" }));
+    let statuses: Vec<StatusCode> = futures::future::join_all(guesses)
+        .await
+        .iter()
+        .map(|r| r.status())
+        .collect();
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((checked, refused), (1, 9), "{statuses:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_correct_logins_below_the_threshold_are_never_throttled() {
+    let app = spawn_app().await;
+    app.register_ok("alice").await;
+    fail(&app, 3).await;
+    let logins = (0..12).map(|_| app.login("alice", PASSWORD));
+    for response in futures::future::join_all(logins).await {
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+}
