@@ -61,7 +61,7 @@ impl SessionDeleter {
                 // then keep only the sessions of the named users.
                 let hashes: Vec<Vec<u8>> =
                     batch.iter().map(|((hash, _), _)| hash.0.to_vec()).collect();
-                let outcome = sessions::Entity::delete_many()
+                let mut outcome = sessions::Entity::delete_many()
                     .filter(sessions::Column::TokenHash.is_in(hashes))
                     .filter(matches)
                     .filter(sessions::Column::ExpiresAt.gt(Utc::now()))
@@ -71,12 +71,15 @@ impl SessionDeleter {
                     .map(|deleted| {
                         deleted
                             .into_iter()
-                            .map(|s| s.token_hash)
+                            .map(|s| (s.token_hash, s.user_id))
                             .collect::<HashSet<_>>()
                     });
-                for ((hash, _), reply) in batch.drain(..) {
-                    let answer = match &outcome {
-                        Ok(deleted) => Ok(deleted.contains(hash.0.as_slice())),
+                for ((hash, user_id), reply) in batch.drain(..) {
+                    // Only a request naming the deleted row's own token and
+                    // user ended it, and only the first of several identical
+                    // requests; the others fall back to explaining why not.
+                    let answer = match &mut outcome {
+                        Ok(deleted) => Ok(deleted.remove(&(hash.0.to_vec(), user_id))),
                         Err(err) => Err(err.clone()),
                     };
                     let _ = reply.send(answer);
@@ -98,5 +101,72 @@ impl SessionDeleter {
             .await
             .map_err(|_| Error::internal("the session deleter dropped a request"))??;
         Ok(deleted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::{ActiveModelTrait, ConnectOptions, Database, Set};
+
+    use super::*;
+    use crate::domain::SessionToken;
+
+    async fn user(db: &DatabaseConnection, name: &str) -> Uuid {
+        let id = Uuid::now_v7();
+        users::ActiveModel {
+            id: Set(id),
+            username: Set(name.into()),
+            username_key: Set(name.into()),
+            email: Set(format!("{name}@example.com")),
+            email_key: Set(format!("{name}@example.com")),
+            password_hash: Set("unused".into()),
+            is_active: Set(true),
+            date_joined: Set(Utc::now()),
+            last_login: Set(None),
+            failed_logins: Set(0),
+            locked_until: Set(None),
+        }
+        .insert(db)
+        .await
+        .unwrap();
+        id
+    }
+
+    /// On a current-thread runtime every request below is queued before the
+    /// deleting task runs, so they all land in one batch.
+    #[tokio::test(flavor = "current_thread")]
+    async fn one_batch_answers_only_the_owner_and_only_once() {
+        let mut options = ConnectOptions::new("sqlite::memory:");
+        options.max_connections(1).sqlx_logging(false);
+        let db = Database::connect(options).await.unwrap();
+        Migrator::up(&db, None).await.unwrap();
+        let (alice, bob) = (user(&db, "alice").await, user(&db, "bob").await);
+        let token = SessionToken::generate().unwrap();
+        sessions::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            user_id: Set(alice),
+            token_hash: Set(token.hash().0.to_vec()),
+            created_at: Set(Utc::now()),
+            expires_at: Set(Utc::now() + Duration::days(1)),
+        }
+        .insert(&db)
+        .await
+        .unwrap();
+
+        let deleter = SessionDeleter::spawn(db);
+        let hash = token.hash();
+        let (as_bob, as_alice, again) = tokio::join!(
+            deleter.end(hash, bob),
+            deleter.end(hash, alice),
+            deleter.end(hash, alice),
+        );
+        assert!(!as_bob.unwrap(), "someone else's id ends nothing");
+        assert!(as_alice.unwrap(), "the owner's logout ends the session");
+        assert!(
+            !again.unwrap(),
+            "a duplicate in the same batch is not told it ended it"
+        );
     }
 }
