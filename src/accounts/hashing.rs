@@ -189,7 +189,8 @@ impl Worker {
 
     fn verify(&mut self, password: &[u8], stored: &str) -> Result<Verification, Error> {
         let parsed = PasswordHash::new(stored).map_err(Error::internal)?;
-        let matches = if is_current(&parsed, &self.params) {
+        let current = is_current(&parsed, &self.params);
+        let matches = if current {
             // The common case: the configured parameters, on this thread's memory.
             let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
                 return Err(Error::internal("stored hash without salt or output"));
@@ -217,7 +218,7 @@ impl Worker {
         if !matches {
             return Ok(Verification::Mismatch);
         }
-        let rehashed = if is_current(&parsed, &self.params) {
+        let rehashed = if current {
             None
         } else {
             Some(self.hash(password)?)

@@ -270,7 +270,7 @@ impl Accounts {
         // Inside a throttling window the password is not even checked. An
         // attempt that would start a window is counted before the check, so
         // concurrent guesses at a window's edge get one try between them.
-        let counted = self.claim_login_attempt(user.id).await?;
+        let counted = self.claim_login_attempt(&user).await?;
 
         let password = domain::normalise_password(&input.password);
         let stored = user.password_hash.clone();
@@ -350,23 +350,17 @@ impl Accounts {
     /// success resets the count either way. Attempts below the threshold are
     /// counted only if they fail, so a user's concurrent correct logins are
     /// never throttled.
-    async fn claim_login_attempt(&self, user_id: Uuid) -> Result<bool, Error> {
+    async fn claim_login_attempt(&self, user: &users::Model) -> Result<bool, Error> {
         let Some(throttle) = self.config.login_throttle else {
             return Ok(false);
         };
+        let user_id = user.id;
+        // The row as login just read it; re-read only after losing a
+        // compare-and-set, so an ordinary login costs no extra query.
+        let (mut failures, mut locked_until) = (user.failed_logins, user.locked_until);
         // A few rounds of compare-and-set; losing every round means heavy
         // contention on this account, which is itself worth a short wait.
         for _ in 0..8 {
-            let Some((failures, locked_until)) = users::Entity::find_by_id(user_id)
-                .select_only()
-                .column(users::Column::FailedLogins)
-                .column(users::Column::LockedUntil)
-                .into_tuple::<(i32, Option<DateTime<Utc>>)>()
-                .one(&self.writer)
-                .await?
-            else {
-                return Err(Error::UserNotFound);
-            };
             let started = now();
             if let Some(until) = locked_until
                 && until > started
@@ -399,6 +393,14 @@ impl Accounts {
                 tracing::debug!(%user_id, attempt, "login throttle window started");
                 return Ok(true);
             }
+            (failures, locked_until) = users::Entity::find_by_id(user_id)
+                .select_only()
+                .column(users::Column::FailedLogins)
+                .column(users::Column::LockedUntil)
+                .into_tuple::<(i32, Option<DateTime<Utc>>)>()
+                .one(&self.writer)
+                .await?
+                .ok_or(Error::UserNotFound)?;
         }
         Err(Error::RateLimited {
             retry_after_secs: 1,

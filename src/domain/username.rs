@@ -47,13 +47,6 @@ impl Username {
         Ok(Self { value, key })
     }
 
-    /// The lookup key for a login: the same normalisation as `parse`, without
-    /// the rules, so that any typed name finds its account case-insensitively.
-    pub fn lookup_key(raw: &str) -> String {
-        let value: String = raw.trim().nfkc().collect();
-        case_key(value.trim())
-    }
-
     pub fn as_str(&self) -> &str {
         &self.value
     }

@@ -89,7 +89,7 @@ pub async fn get_graphql(State(state): State<AppState>, request: Request) -> Res
         };
         return no_store(Problem::from(&err).into_response());
     }
-    let request = match async_graphql::http::parse_query_string(&query) {
+    let mut request = match async_graphql::http::parse_query_string(&query) {
         Ok(request) => request,
         Err(err) => {
             let err =
@@ -98,7 +98,7 @@ pub async fn get_graphql(State(state): State<AppState>, request: Request) -> Res
         }
     };
     // Mutations change state, and GET must be safe (RFC 9110 §9.2.1).
-    if is_mutation(&request) {
+    if is_mutation(&mut request) {
         let problem = Problem::new(
             ErrorCode::MethodNotAllowed,
             "Mutations are only accepted over POST.",
@@ -113,7 +113,7 @@ async fn execute(
     state: &AppState,
     headers: &HeaderMap,
     peer: Option<SocketAddr>,
-    batch: BatchRequest,
+    mut batch: BatchRequest,
 ) -> Response {
     // One caller per operation, so each resolves its own session once; the
     // last limited one's rate-limit state goes into the response headers.
@@ -126,10 +126,10 @@ async fn execute(
     // graphql-over-http: clients that accept `application/graphql-response+json`
     // get that media type and status codes that tell request errors apart.
     let modern = accepts_graphql_response(headers);
-    let unparsable = match &batch {
-        BatchRequest::Single(request) if modern => {
-            async_graphql::parser::parse_query(&request.query).is_err()
-        }
+    // `parsed_query` keeps the document in the request, so execution does not
+    // parse it again.
+    let unparsable = match &mut batch {
+        BatchRequest::Single(request) if modern => request.parsed_query().is_err(),
         _ => false,
     };
     let batch = match batch {
@@ -206,13 +206,15 @@ fn add_default_codes(response: &mut async_graphql::Response) {
     }
 }
 
-/// Whether the operation a request would run is a mutation.
-fn is_mutation(request: &async_graphql::Request) -> bool {
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+/// Whether the operation a request would run is a mutation. The parsed
+/// document stays in the request for execution.
+fn is_mutation(request: &mut async_graphql::Request) -> bool {
+    let operation_name = request.operation_name.clone();
+    let Ok(document) = request.parsed_query() else {
         return false; // execution reports the syntax error
     };
     let mut operations = document.operations.iter();
-    let chosen = match &request.operation_name {
+    let chosen = match &operation_name {
         Some(name) => operations.find(|(op_name, _)| op_name.is_some_and(|n| n.as_str() == name)),
         None => operations.next(),
     };

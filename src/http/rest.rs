@@ -3,6 +3,7 @@
 //! the documented success status, `extensions.code` to the status of SPEC §6.
 //! Adding a route is adding an entry to `ROUTES`.
 
+use async_graphql::parser::types::ExecutableDocument;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::rejection::RawPathParamsRejection;
@@ -10,9 +11,6 @@ use axum::extract::{ConnectInfo, RawPathParams, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use std::sync::LazyLock;
-
-use async_graphql::parser::types::ExecutableDocument;
 use serde_json::{Map, Value};
 
 use super::AppState;
@@ -77,34 +75,19 @@ pub static ROUTES: &[RestRoute] = &[
 ];
 
 impl RestRoute {
-    /// The route's document, parsed on first use.
-    pub fn parsed(&'static self) -> &'static ExecutableDocument {
-        static PARSED: LazyLock<Vec<(usize, ExecutableDocument)>> = LazyLock::new(|| {
-            ROUTES
-                .iter()
-                .map(|route| {
-                    // The documents are constants, and every route is exercised by
-                    // the integration tests, so a parse failure cannot ship.
-                    let parsed =
-                        async_graphql::parser::parse_query(route.document).unwrap_or_else(|err| {
-                            panic!("REST document of {} does not parse: {err}", route.path)
-                        });
-                    (std::ptr::from_ref(route) as usize, parsed)
-                })
-                .collect()
-        });
-        let key = std::ptr::from_ref(self) as usize;
-        PARSED
-            .iter()
-            .find(|(route, _)| *route == key)
-            .map(|(_, parsed)| parsed)
-            .unwrap_or_else(|| panic!("{} is not a route of the REST table", self.path))
+    /// The route's document, parsed. The documents are constants and a unit
+    /// test parses each one, so a failure here cannot ship.
+    pub fn parse(&self) -> ExecutableDocument {
+        async_graphql::parser::parse_query(self.document)
+            .unwrap_or_else(|err| panic!("REST document of {} does not parse: {err}", self.path))
     }
 }
 
 /// Every route of the table, with and without the trailing slash.
 pub fn router() -> Router<AppState> {
     ROUTES.iter().fold(Router::new(), |router, route| {
+        // Parsed once here, not per request.
+        let document = Arc::new(route.parse());
         let handler = move |state: State<AppState>,
                             params: Result<RawPathParams, RawPathParamsRejection>,
                             request: Request| {
@@ -114,16 +97,17 @@ pub fn router() -> Router<AppState> {
                 Ok(params) => params.iter().next().map(|(_, value)| value.to_owned()),
                 Err(_) => Some(char::REPLACEMENT_CHARACTER.to_string()),
             };
-            handle(route, state, path_value, request)
+            handle(route, Arc::clone(&document), state, path_value, request)
         };
         router
-            .route(route.path, post(handler))
+            .route(route.path, post(handler.clone()))
             .route(&format!("{}/", route.path), post(handler))
     })
 }
 
 async fn handle(
     route: &'static RestRoute,
+    document: Arc<ExecutableDocument>,
     State(state): State<AppState>,
     path_value: Option<String>,
     request: Request,
@@ -138,6 +122,7 @@ async fn handle(
     let headers = &parts.headers;
     let mut response = match run(
         route,
+        &document,
         &state,
         path_value,
         headers,
@@ -173,6 +158,7 @@ async fn handle(
 
 async fn run(
     route: &'static RestRoute,
+    document: &ExecutableDocument,
     state: &AppState,
     path_value: Option<String>,
     headers: &HeaderMap,
@@ -196,8 +182,7 @@ async fn run(
     let mut request = async_graphql::Request::new(route.document).variables(
         async_graphql::Variables::from_json(Value::Object(variables)),
     );
-    // The route's document never changes: parse it once, not per request.
-    request.set_parsed_query(route.parsed().clone());
+    request.set_parsed_query(document.clone());
     let request = request.data(caller);
     let response = state.schema.execute(request).await;
 
@@ -310,7 +295,7 @@ mod tests {
     #[test]
     fn every_route_document_parses_and_aliases_its_root_field_result() {
         for route in ROUTES {
-            let parsed = route.parsed();
+            let parsed = route.parse();
             assert_eq!(parsed.operations.iter().count(), 1, "{}", route.path);
             assert!(route.document.contains("result:"), "{}", route.path);
         }

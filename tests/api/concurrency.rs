@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{PASSWORD, spawn_app, spawn_app_with};
+use crate::helpers::{PASSWORD, assert_one_created, spawn_app, spawn_app_with};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn thirty_concurrent_registrations_of_one_name_create_one_user() {
@@ -22,15 +22,7 @@ async fn thirty_concurrent_registrations_of_one_name_create_one_user() {
         }
     });
     let results = futures::future::join_all(attempts).await;
-    let created = results
-        .iter()
-        .filter(|(s, _)| *s == StatusCode::CREATED)
-        .count();
-    assert_eq!(created, 1, "{results:?}");
-    for (status, body) in results.iter().filter(|(s, _)| *s != StatusCode::CREATED) {
-        assert_eq!(*status, StatusCode::BAD_REQUEST, "{body}");
-        assert_eq!(body["code"], "USERNAME_TAKEN");
-    }
+    assert_one_created(&results, "USERNAME_TAKEN");
     let rows = app.sql("SELECT id FROM users").await;
     assert_eq!(rows.len(), 1);
 }
@@ -53,15 +45,7 @@ async fn concurrent_registrations_of_one_email_create_one_user() {
         }
     });
     let results = futures::future::join_all(attempts).await;
-    let created = results
-        .iter()
-        .filter(|(s, _)| *s == StatusCode::CREATED)
-        .count();
-    assert_eq!(created, 1, "{results:?}");
-    for (status, body) in results.iter().filter(|(s, _)| *s != StatusCode::CREATED) {
-        assert_eq!(*status, StatusCode::BAD_REQUEST, "{body}");
-        assert_eq!(body["code"], "EMAIL_TAKEN");
-    }
+    assert_one_created(&results, "EMAIL_TAKEN");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -348,3 +348,17 @@ pub fn gql_code(body: &Value) -> &str {
         .as_str()
         .unwrap_or("<none>")
 }
+
+/// Checks the outcome of a registration race: exactly one 201, every other
+/// attempt a 400 with `code`, never anything else.
+pub fn assert_one_created(results: &[(StatusCode, Value)], code: &str) {
+    let created = results
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CREATED)
+        .count();
+    assert_eq!(created, 1, "{results:?}");
+    for (status, body) in results.iter().filter(|(s, _)| *s != StatusCode::CREATED) {
+        assert_eq!(*status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(body["code"], code);
+    }
+}
