@@ -108,9 +108,9 @@ impl Services {
             args.client_limits(),
         ));
         spawn_housekeeping(Arc::downgrade(&accounts));
-        let schema = build_schema(Arc::clone(&accounts), args.schema_limits());
+        let schemas = build_schema(Arc::clone(&accounts), args.schema_limits());
         let state = AppState {
-            schema,
+            schemas,
             accounts: Arc::clone(&accounts),
             body_limit: args.body_limit,
             playground: args.graphql_playground,

@@ -6,4 +6,4 @@ mod query;
 mod schema;
 mod types;
 
-pub use schema::{GatehouseSchema, SchemaLimits, build_schema, sdl};
+pub use schema::{SchemaLimits, Schemas, build_schema, sdl};

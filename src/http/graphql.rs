@@ -138,7 +138,7 @@ async fn execute(
             BatchRequest::Batch(requests.into_iter().map(|r| r.data(caller())).collect())
         }
     };
-    let mut response = state.schema.execute_batch(batch).await;
+    let mut response = state.schemas.execute_batch(batch).await;
     match &mut response {
         BatchResponse::Single(single) => add_default_codes(single),
         BatchResponse::Batch(many) => many.iter_mut().for_each(add_default_codes),

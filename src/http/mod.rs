@@ -32,14 +32,14 @@ pub use problem::{PROBLEM_JSON, Problem};
 
 use crate::accounts::Accounts;
 use crate::error::ErrorCode;
-use crate::graphql::GatehouseSchema;
+use crate::graphql::Schemas;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
-    pub schema: GatehouseSchema,
+    pub schemas: Schemas,
     pub accounts: Arc<Accounts>,
     pub body_limit: usize,
     pub playground: bool,

@@ -184,7 +184,7 @@ async fn run(
     );
     request.set_parsed_query(document.clone());
     let request = request.data(caller);
-    let response = state.schema.execute(request).await;
+    let response = state.schemas.execute(request).await;
 
     if let Some(error) = response.errors.first() {
         return Err(problem_from_graphql(error));

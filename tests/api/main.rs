@@ -4,6 +4,7 @@
 mod helpers;
 
 mod hostile;
+mod introspection;
 
 mod binary;
 mod concurrency;
