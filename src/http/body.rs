@@ -1,5 +1,7 @@
 //! Reading request bodies: the size limit (413) and the media types (415).
 
+use std::sync::{Arc, Mutex};
+
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, header};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
@@ -51,6 +53,15 @@ impl MediaType {
 /// Reads the whole body, refusing one larger than `limit` bytes whether or
 /// not it announced its length.
 pub async fn read(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, Error> {
+    check_announced_length(headers, limit)?;
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(err) => Err(classify(err.as_ref(), limit)),
+    }
+}
+
+/// Refuses a body whose `Content-Length` is over `limit`, before reading it.
+pub fn check_announced_length(headers: &HeaderMap, limit: usize) -> Result<(), Error> {
     let announced = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -58,13 +69,43 @@ pub async fn read(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes
     if announced.is_some_and(|len| len > limit as u64) {
         return Err(Error::PayloadTooLarge { limit });
     }
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(err) if err.is::<LengthLimitError>() => Err(Error::PayloadTooLarge { limit }),
-        Err(err) if caused_by_timeout(err.as_ref()) => Err(Error::RequestTimeout),
-        Err(_) => Err(Error::BadRequest(
-            "The request body could not be read.".into(),
-        )),
+    Ok(())
+}
+
+/// Why a body could not be read, kept for readers that keep only an error's
+/// text: async-graphql-axum's extractor turns body errors into
+/// `io::Error::other(text)`.
+#[derive(Clone, Default)]
+pub struct BodyFailure(Arc<Mutex<Option<Error>>>);
+
+impl BodyFailure {
+    /// The failure, if the body failed.
+    pub fn take(&self) -> Option<Error> {
+        self.0.lock().ok().and_then(|mut failure| failure.take())
+    }
+}
+
+/// The body cut off after `limit` bytes; a failure to read it (too long, or
+/// past the body deadline) is recorded in the returned `BodyFailure`.
+pub fn limited(body: Body, limit: usize) -> (Body, BodyFailure) {
+    let failure = BodyFailure::default();
+    let recorder = failure.clone();
+    let body = Limited::new(body, limit).map_err(move |err| {
+        if let Ok(mut slot) = recorder.0.lock() {
+            slot.get_or_insert_with(|| classify(err.as_ref(), limit));
+        }
+        err
+    });
+    (Body::new(body), failure)
+}
+
+fn classify(err: &(dyn std::error::Error + Send + Sync + 'static), limit: usize) -> Error {
+    if err.is::<LengthLimitError>() {
+        Error::PayloadTooLarge { limit }
+    } else if caused_by_timeout(err) {
+        Error::RequestTimeout
+    } else {
+        Error::BadRequest("The request body could not be read.".into())
     }
 }
 

@@ -7,16 +7,17 @@
 //! request is parsed, the answer is a GraphQL response, and every error in it
 //! carries `extensions.code`.
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
-use async_graphql::{BatchRequest, BatchResponse, ErrorExtensionValues, Value as GqlValue};
-use axum::body::Body;
+use async_graphql::{
+    BatchRequest, BatchResponse, ErrorExtensionValues, ParseRequestError, Value as GqlValue,
+};
+use async_graphql_axum::{GraphQLBatchRequest, GraphQLRequest};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, FromRequest, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use super::add_rate_limit_headers;
@@ -28,38 +29,38 @@ use crate::error::{Error, ErrorCode};
 pub const MAX_BATCH: usize = 10;
 
 pub async fn post_graphql(State(state): State<AppState>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let batch = match read_batch(&state, &parts.headers, body).await {
-        Ok(batch) => batch,
-        Err(err) => return no_store(Problem::from(&err).into_response()),
-    };
-    execute(&state, &parts.headers, peer(&parts), batch).await
+    let headers = request.headers().clone();
+    let peer = peer(&request);
+    match read_batch(&state, request).await {
+        Ok(batch) => execute(&state, &headers, peer, batch).await,
+        Err(err) => no_store(Problem::from(&err).into_response()),
+    }
 }
 
-fn peer(parts: &axum::http::request::Parts) -> Option<SocketAddr> {
-    parts
-        .extensions
+fn peer(request: &Request) -> Option<SocketAddr> {
+    request
+        .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| info.0)
 }
 
-async fn read_batch(
-    state: &AppState,
-    headers: &HeaderMap,
-    body: Body,
-) -> Result<BatchRequest, Error> {
-    match MediaType::of(headers) {
+/// async-graphql-axum extracts the request. Around it: it would read any
+/// media type as JSON (and multipart as file uploads), and reads bodies
+/// without a limit, so the media type and the size are checked here.
+async fn read_batch(state: &AppState, request: Request) -> Result<BatchRequest, Error> {
+    match MediaType::of(request.headers()) {
         MediaType::Json | MediaType::Unspecified => {}
         MediaType::Form | MediaType::Other => return Err(Error::UnsupportedMediaType),
     }
-    let bytes = body::read(headers, body, state.body_limit).await?;
-    let batch: BatchRequest = serde_json::from_slice(&bytes).map_err(|err| {
-        Error::BadRequest(format!(
-            "The body is not a GraphQL request (line {}, column {}).",
-            err.line(),
-            err.column()
-        ))
-    })?;
+    body::check_announced_length(request.headers(), state.body_limit)?;
+    let (parts, body) = request.into_parts();
+    let (body, failure) = body::limited(body, state.body_limit);
+    let request = Request::from_parts(parts, body);
+    let batch = match GraphQLBatchRequest::<Rejected>::from_request(request, state).await {
+        Ok(batch) => batch.into_inner(),
+        // The body's own failure (413, 408) is the typed one.
+        Err(Rejected(err)) => return Err(failure.take().unwrap_or_else(|| not_graphql(&err))),
+    };
     if let BatchRequest::Batch(requests) = &batch
         && (requests.is_empty() || requests.len() > MAX_BATCH)
     {
@@ -70,28 +71,61 @@ async fn read_batch(
     Ok(batch)
 }
 
+/// async-graphql-axum's rejection, kept typed: its own response is the
+/// error's `Debug` text as `text/plain`.
+struct Rejected(ParseRequestError);
+
+impl From<ParseRequestError> for Rejected {
+    fn from(err: ParseRequestError) -> Self {
+        Self(err)
+    }
+}
+
+impl IntoResponse for Rejected {
+    fn into_response(self) -> Response {
+        no_store(Problem::from(&not_graphql(&self.0)).into_response())
+    }
+}
+
+fn not_graphql(err: &ParseRequestError) -> Error {
+    let json = match err {
+        ParseRequestError::InvalidRequest(cause) => cause.downcast_ref::<serde_json::Error>(),
+        _ => None,
+    };
+    Error::BadRequest(match json {
+        Some(json) => format!(
+            "The body is not a GraphQL request (line {}, column {}).",
+            json.line(),
+            json.column()
+        ),
+        None => "The request is not a GraphQL request.".into(),
+    })
+}
+
 pub async fn get_graphql(State(state): State<AppState>, request: Request) -> Response {
-    let (parts, _) = request.into_parts();
-    let headers = &parts.headers;
-    let query = parts.uri.query().map(str::to_owned);
-    let Some(query) = query.filter(|q| !q.is_empty()) else {
+    let headers = request.headers().clone();
+    let peer = peer(&request);
+    let query_len = request.uri().query().map_or(0, str::len);
+    if query_len == 0 {
         if state.playground {
-            let page = GraphiQLSource::build().endpoint("/graphql").finish();
-            return no_store(Html(page).into_response());
+            let page = async_graphql::http::GraphiQLSource::build()
+                .endpoint("/graphql")
+                .finish();
+            return no_store(axum::response::Html(page).into_response());
         }
         let err = Error::BadRequest("GET /graphql needs a `query` parameter.".into());
         return no_store(Problem::from(&err).into_response());
-    };
+    }
     // The query string is held to the same limit as a body.
-    if query.len() > state.body_limit {
+    if query_len > state.body_limit {
         let err = Error::PayloadTooLarge {
             limit: state.body_limit,
         };
         return no_store(Problem::from(&err).into_response());
     }
-    let mut request = match async_graphql::http::parse_query_string(&query) {
-        Ok(request) => request,
-        Err(err) => {
+    let mut request = match GraphQLRequest::<Rejected>::from_request(request, &state).await {
+        Ok(request) => request.into_inner(),
+        Err(Rejected(err)) => {
             let err =
                 Error::BadRequest(format!("The query string is not a GraphQL request: {err}"));
             return no_store(Problem::from(&err).into_response());
@@ -106,7 +140,7 @@ pub async fn get_graphql(State(state): State<AppState>, request: Request) -> Res
         .with_header(header::ALLOW, HeaderValue::from_static("GET, POST"));
         return no_store(problem.into_response());
     }
-    execute(&state, headers, peer(&parts), BatchRequest::Single(request)).await
+    execute(&state, &headers, peer, BatchRequest::Single(request)).await
 }
 
 async fn execute(
@@ -154,8 +188,8 @@ async fn execute(
         }
         _ if modern => (StatusCode::OK, GRAPHQL_RESPONSE_JSON),
         // Older clients read `application/json` with 200 for every GraphQL
-        // response. (async-graphql-axum always answers the new media type,
-        // which they reject; hence this handler.)
+        // response. (async-graphql-axum's `GraphQLResponse` always answers
+        // the new media type, which they reject, so the response is built here.)
         _ => (StatusCode::OK, "application/json"),
     };
     let mut response = match serde_json::to_vec(&response) {

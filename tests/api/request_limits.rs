@@ -19,38 +19,81 @@ async fn read_until_closed(stream: &mut TcpStream) -> String {
 #[tokio::test]
 async fn a_body_trickled_slower_than_the_body_timeout_gets_408() {
     let app = spawn_app_with(&["--body-timeout", "1s"]).await;
-    let mut stream = TcpStream::connect(app.address).await.unwrap();
-    let head = "POST /user/login/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n";
-    stream.write_all(head.as_bytes()).await.unwrap();
-    let started = Instant::now();
-    // One byte every 300 ms: never idle for long, but never done either.
-    let answer = tokio::spawn(async move {
-        for _ in 0..20 {
-            if stream.write_all(b" ").await.is_err() {
-                break;
+    // REST reads bodies itself; /graphql through async-graphql-axum.
+    for path in ["/user/login/", "/graphql"] {
+        let mut stream = TcpStream::connect(app.address).await.unwrap();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n"
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let started = Instant::now();
+        // One byte every 300 ms: never idle for long, but never done either.
+        let answer = tokio::spawn(async move {
+            for _ in 0..20 {
+                if stream.write_all(b" ").await.is_err() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                let mut probe = [0u8; 1];
+                if let Ok(Ok(n)) =
+                    tokio::time::timeout(Duration::from_millis(1), stream.peek(&mut probe)).await
+                    && n > 0
+                {
+                    break;
+                }
             }
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            let mut probe = [0u8; 1];
-            if let Ok(Ok(n)) =
-                tokio::time::timeout(Duration::from_millis(1), stream.peek(&mut probe)).await
-                && n > 0
-            {
-                break;
-            }
-        }
-        read_until_closed(&mut stream).await
-    })
-    .await
-    .unwrap();
-    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
-    assert!(answer.contains("REQUEST_TIMEOUT"), "{answer}");
-    assert!(
-        started.elapsed() < Duration::from_secs(6),
-        "{:?}",
-        started.elapsed()
-    );
+            read_until_closed(&mut stream).await
+        })
+        .await
+        .unwrap();
+        assert!(answer.starts_with("HTTP/1.1 408"), "{path}: {answer}");
+        assert!(answer.contains("REQUEST_TIMEOUT"), "{path}: {answer}");
+        assert!(
+            started.elapsed() < Duration::from_secs(6),
+            "{path}: {:?}",
+            started.elapsed()
+        );
+    }
     let health = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn graphql_bodies_without_a_length_are_still_held_to_the_limit() {
+    let app = spawn_app().await;
+    // Chunked: no Content-Length to refuse up front.
+    let chunks: Vec<Result<String, std::io::Error>> = (0..20)
+        .map(|_| {
+            Ok(format!(
+                "{{\"query\": \"{{ me {{ id }} }} #{}",
+                "x".repeat(1000)
+            ))
+        })
+        .collect();
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks)))
+        .send()
+        .await
+        .unwrap();
+    problem(response, StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE").await;
+    // Multipart (GraphQL file uploads) is not taken.
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .header("content-type", "multipart/form-data; boundary=x")
+        .body("--x\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{}\r\n--x--\r\n")
+        .send()
+        .await
+        .unwrap();
+    problem(
+        response,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "UNSUPPORTED_MEDIA_TYPE",
+    )
+    .await;
 }
 
 #[tokio::test]
