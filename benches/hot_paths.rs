@@ -3,7 +3,8 @@
 //! logout done four ways — the account service called directly, the GraphQL
 //! mutation on the schema, POST /graphql through the HTTP stack, and the REST
 //! route through the HTTP stack — so the cost of the REST-over-GraphQL
-//! adapter is a measured number. Everything runs on a real SQLite file.
+//! adapter is a measured number; and introspection, answered and refused.
+//! Everything runs on a real SQLite file.
 
 use std::sync::Arc;
 
@@ -252,5 +253,49 @@ fn logout(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, hashing, tokens, logout);
+/// POST /graphql through the HTTP stack: graphql-js's full introspection
+/// query (every option on), and the hostile introspection documents that the
+/// introspection bound refuses (each must be refused well under 100 ms).
+fn introspection(c: &mut Criterion) {
+    let fixture = fixture();
+    let router = fixture.services.router.clone();
+    let full = include_str!("../tests/fixtures/introspection/graphql-js-all-options.graphql");
+    let chain = format!(
+        "{{ __type(name: \"User\") {} name {} }}",
+        "{ ofType ".repeat(60),
+        "}".repeat(60)
+    );
+    let aliases: String = (0..300)
+        .map(|i| format!("s{i}: __schema {{ __typename }} "))
+        .collect();
+    let aliases = format!("{{ {aliases} }}");
+    let mut group = c.benchmark_group("introspection");
+    for (name, query, answered) in [
+        ("full query (graphql-js, every option)", full, true),
+        ("refused: ofType chain 60 deep", chain.as_str(), false),
+        ("refused: 300 aliased __schema", aliases.as_str(), false),
+    ] {
+        let body = serde_json::json!({ "query": query }).to_string();
+        group.bench_function(name, |b| {
+            b.to_async(&fixture.runtime).iter(|| {
+                let (router, body) = (router.clone(), body.clone());
+                async move {
+                    let request = Request::post("/graphql")
+                        .header("content-type", "application/json")
+                        .body(Body::from(body))
+                        .unwrap();
+                    let response = router.oneshot(request).await.unwrap();
+                    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+                        .await
+                        .unwrap();
+                    let answer: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                    assert_eq!(answer.get("errors").is_none(), answered, "{answer}");
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, hashing, tokens, logout, introspection);
 criterion_main!(benches);
