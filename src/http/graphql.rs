@@ -23,6 +23,7 @@ use super::AppState;
 use super::add_rate_limit_headers;
 use super::body::{self, MediaType};
 use super::problem::Problem;
+use super::web;
 use crate::error::{Error, ErrorCode};
 
 /// Most operations in one batched request.
@@ -108,10 +109,9 @@ pub async fn get_graphql(State(state): State<AppState>, request: Request) -> Res
     let query_len = request.uri().query().map_or(0, str::len);
     if query_len == 0 {
         if state.playground {
-            let page = async_graphql::http::GraphiQLSource::build()
-                .endpoint("/graphql")
-                .finish();
-            return no_store(axum::response::Html(page).into_response());
+            // async-graphql's `GraphiQLSource` page loads React and GraphiQL
+            // from a CDN; this one is compiled in.
+            return web::graphiql();
         }
         let err = Error::BadRequest("GET /graphql needs a `query` parameter.".into());
         return no_store(Problem::from(&err).into_response());

@@ -7,6 +7,7 @@ mod health;
 pub mod openapi;
 mod problem;
 pub mod rest;
+mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,7 +27,6 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::{RequestBodyDeadlineLayer, TimeoutLayer};
 use tower_http::trace::TraceLayer;
 use tracing::Span;
-use utoipa_scalar::Servable as _;
 
 pub use problem::{PROBLEM_JSON, Problem};
 
@@ -117,10 +117,8 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/openapi.json", get(openapi_json))
-        .merge(Router::from(utoipa_scalar::Scalar::with_url(
-            "/docs",
-            <openapi::ApiDoc as utoipa::OpenApi>::openapi(),
-        )))
+        .route("/docs", get(web::docs))
+        .route("/assets/{*file}", get(web::asset))
         .fallback(not_found)
         .with_state(state)
         .layer(option_layer(cors))

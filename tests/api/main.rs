@@ -11,6 +11,7 @@ mod concurrency;
 mod graphql;
 mod openapi;
 mod operations;
+mod pages;
 mod rate_limits;
 mod request_limits;
 mod rest_errors;
