@@ -21,6 +21,8 @@ use crate::helpers::{TestApp, gql_code, spawn_app, spawn_app_with};
 const ALL_OPTIONS: &str = include_str!("../fixtures/introspection/graphql-js-all-options.graphql");
 /// graphql-js 17.1.0 `getIntrospectionQuery()` with its defaults.
 const DEFAULT_OPTIONS: &str = include_str!("../fixtures/introspection/graphql-js-default.graphql");
+/// The query GraphiQL 5.4.0 sends, with both of its options on.
+const GRAPHIQL: &str = include_str!("../fixtures/introspection/graphiql-5.4.0.graphql");
 
 const SDL: &str = include_str!("../../schema.graphql");
 
@@ -92,10 +94,12 @@ fn split_directives(described: &mut Value) -> (Map<String, Value>, Map<String, V
 }
 
 #[tokio::test]
-async fn the_default_introspection_query_is_answered_too() {
+async fn graphiqls_and_the_default_introspection_queries_are_answered_too() {
     let app = spawn_app().await;
+    let schema = introspect(&app, GRAPHIQL).await;
+    assert!(schema["description"].is_string(), "{schema}");
     let schema = introspect(&app, DEFAULT_OPTIONS).await;
-    // The default query does not ask for `specifiedByURL`.
+    // Neither asks for `specifiedByURL`.
     let without_urls = |mut described: Value| {
         for ty in described["types"]
             .as_object_mut()
