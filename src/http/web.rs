@@ -37,11 +37,19 @@ pub async fn docs() -> Response {
     page("docs.html")
 }
 
+/// The one file in `dist/assets/` whose name has no content hash.
+const LICENCES: &str = "THIRD_PARTY_LICENSES.txt";
+
 /// `GET /assets/{file}`: a built asset. Their names carry a content hash, so
-/// they may be cached for good.
-pub async fn asset(Path(file): Path<String>) -> Response {
-    match Dist::get(&format!("assets/{file}")) {
-        Some(file) => with_headers(file, "public, max-age=31536000, immutable"),
+/// they may be cached for good; the licence list is revalidated.
+pub async fn asset(Path(name): Path<String>) -> Response {
+    let cache_control = if name == LICENCES {
+        "no-cache"
+    } else {
+        "public, max-age=31536000, immutable"
+    };
+    match Dist::get(&format!("assets/{name}")) {
+        Some(file) => with_headers(file, cache_control),
         None => Problem::new(ErrorCode::NotFound, "There is nothing at this path.").into_response(),
     }
 }

@@ -84,6 +84,8 @@ async fn graphiql_and_the_rest_reference_are_served_with_their_assets() {
         .await
         .unwrap();
     assert_eq!(licences.status(), StatusCode::OK);
+    // Its name has no content hash: revalidated, never cached for good.
+    assert_eq!(licences.headers()["cache-control"], "no-cache");
     let text = licences.text().await.unwrap();
     for package in [
         "graphiql 5.4.0",

@@ -172,6 +172,13 @@ def replace_editor_text(page, editor, text):
 def run_in_graphiql(page, document):
     """Replaces the query editor's text with `document` and runs it."""
     replace_editor_text(page, page.locator(".graphiql-query-editor .monaco-editor").first, document)
+    # GraphiQL drops a run silently until its result pane's editor exists
+    # (it mounts after the query editor, once Monaco's JSON mode has loaded).
+    page.locator(".graphiql-response .monaco-editor").first.wait_for()
+    # GraphiQL parses the editor's text 100 ms after a change. Until then it
+    # still counts the welcome text's four operations, and the run button is
+    # a menu to pick one (aria-haspopup) that runs nothing when clicked.
+    page.locator(".graphiql-execute-button:not([aria-haspopup])").wait_for()
     page.locator(".graphiql-execute-button").click()
 
 
@@ -192,7 +199,11 @@ def check_graphiql_docs(page, server, shots):
 
 
 def check_graphiql_login(page, server, shots):
-    page.goto(server.base + "/graphql")
+    # GraphiQL runs nothing until its introspection has answered.
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and r.url.endswith("/graphql")
+    ):
+        page.goto(server.base + "/graphql")
     # GraphiQL restores its tab (the welcome text) after the editor appears;
     # text typed before that would be replaced.
     page.locator(".graphiql-query-editor").get_by_text("Welcome to Gatehouse").first.wait_for()
@@ -219,6 +230,12 @@ def check_graphiql_login(page, server, shots):
     run_in_graphiql(page, "{ me { username isLoggedIn } }")
     wait_for_response(page, r'"username": "browser",\s*"isLoggedIn": true')
     page.screenshot(path=os.path.join(shots, "graphiql-me.png"))
+    # The token was sent, and GraphiQL's history now holds that run; the
+    # browser's storage must hold neither the token nor the header.
+    stored = page.evaluate("JSON.stringify(Object.entries(localStorage))")
+    assert "graphiql:queries" in stored, f"GraphiQL's history was not saved: {stored[:300]!r}"
+    for secret in (match.group(1), "Bearer", "Authorization"):
+        assert secret not in stored, f"localStorage holds {secret!r}: {stored[:300]!r}"
 
 
 def check_docs(page, server, shots):

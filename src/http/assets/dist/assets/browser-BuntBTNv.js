@@ -1,0 +1,1 @@
+export{n as parse,a as stringify}from"./browser-BhsDQ7_E.js";
