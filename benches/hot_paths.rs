@@ -66,7 +66,12 @@ fn fixture() -> Fixture {
             password: SecretString::from(PASSWORD),
         };
         let caller = Caller::new(Credentials::Missing, None);
-        let user = services.accounts.register(input, &caller).await.unwrap();
+        let user = services
+            .accounts
+            .register(input, &caller)
+            .await
+            .outcome
+            .unwrap();
         (services, user.id)
     });
     Fixture {

@@ -11,73 +11,16 @@ use axum::http::HeaderValue;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
-use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
 use crate::accounts::{Accounts, HashPool};
-use crate::config::{DatabaseArgs, ServeArgs};
+use crate::config::ServeArgs;
+use crate::db::connect_pools;
 use crate::graphql::build_schema;
 use crate::http::{AppState, HttpConfig, router};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-/// The connection pools the service uses: `reader` for queries, `writer`
-/// for changes. SQLite allows one writer at a time; giving it a pool of one
-/// connection makes writers wait their turn in the pool (fair, async) rather
-/// than in SQLite's busy handler, which sleeps and retries. PostgreSQL
-/// handles concurrent writers itself and gets one shared pool.
-pub struct Pools {
-    pub reader: DatabaseConnection,
-    pub writer: DatabaseConnection,
-}
-
-pub async fn connect_pools(args: &DatabaseArgs) -> Result<Pools, DbErr> {
-    let reader = connect(args).await?;
-    let writer = match reader.get_database_backend() {
-        DbBackend::Sqlite => {
-            let mut single = args.clone();
-            single.db_max_connections = 1;
-            connect(&single).await?
-        }
-        _ => reader.clone(),
-    };
-    Ok(Pools { reader, writer })
-}
-
-/// Opens the connection pool. This is the only place that knows the backend:
-/// PostgreSQL gets a statement timeout; SQLite gets WAL (readers never wait for the
-/// writer), foreign keys on, and `synchronous=NORMAL`: in WAL mode a commit
-/// survives a crash or `kill -9` of the process; only an OS crash or power
-/// loss can take back the last commits.
-pub async fn connect(args: &DatabaseArgs) -> Result<DatabaseConnection, DbErr> {
-    let mut options = ConnectOptions::new(args.url().expose_secret().to_owned());
-    let statement_timeout_ms = args.db_statement_timeout.as_millis().to_string();
-    options
-        .max_connections(args.db_max_connections)
-        .acquire_timeout(args.db_acquire_timeout)
-        .connect_timeout(args.db_acquire_timeout)
-        // sqlx would log every statement; requests are logged once by the HTTP layer.
-        .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|opts| {
-            opts.create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(5))
-        })
-        // An embedded database's connections cannot go stale: skip the ping
-        // sqlx would otherwise send before handing out each connection, which
-        // doubles the cost of a short query. PostgreSQL keeps it, so that a
-        // connection broken by an outage is replaced rather than used.
-        .map_sqlx_sqlite_pool_opts(|pool| pool.test_before_acquire(false))
-        .map_sqlx_postgres_opts(move |opts| {
-            opts.options([("statement_timeout", statement_timeout_ms.as_str())])
-        });
-    Database::connect(options).await
-}
 
 /// Limits on what one connection may send before a request reaches a handler.
 #[derive(Debug, Clone, Copy)]

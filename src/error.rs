@@ -1,11 +1,11 @@
-//! The one error type of Gatehouse, its stable codes (SPEC §6), and how it is
-//! shown: as a GraphQL error with `extensions.code`, and as RFC 9457 problem
-//! details. Internal causes are logged once, here, and never shown.
+//! The one error type of Gatehouse and its stable codes (SPEC §6). How an
+//! error is shown belongs to each transport: `graphql::error` (a GraphQL
+//! error with `extensions.code`) and `http::problem` (RFC 9457 problem
+//! details, with the status of SPEC §6). Internal causes are logged once,
+//! where an error leaves the service, and never shown.
 
 use std::collections::BTreeMap;
 use std::fmt;
-
-use axum::http::StatusCode;
 
 /// Field name → messages, as in the `errors` object of a problem.
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
@@ -33,26 +33,6 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 17] = [
-        Self::ValidationFailed,
-        Self::UsernameTaken,
-        Self::EmailTaken,
-        Self::UserNotFound,
-        Self::InvalidPassword,
-        Self::InvalidUserId,
-        Self::Unauthenticated,
-        Self::AccountDisabled,
-        Self::RateLimited,
-        Self::Overloaded,
-        Self::BadRequest,
-        Self::PayloadTooLarge,
-        Self::RequestTimeout,
-        Self::UnsupportedMediaType,
-        Self::NotFound,
-        Self::MethodNotAllowed,
-        Self::Internal,
-    ];
-
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ValidationFailed => "VALIDATION_FAILED",
@@ -72,32 +52,6 @@ impl ErrorCode {
             Self::NotFound => "NOT_FOUND",
             Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             Self::Internal => "INTERNAL",
-        }
-    }
-
-    pub fn parse(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == code)
-    }
-
-    /// The REST status of SPEC §6.
-    pub fn status(self) -> StatusCode {
-        match self {
-            Self::ValidationFailed
-            | Self::UsernameTaken
-            | Self::EmailTaken
-            | Self::UserNotFound
-            | Self::InvalidUserId
-            | Self::BadRequest => StatusCode::BAD_REQUEST,
-            Self::InvalidPassword | Self::Unauthenticated => StatusCode::UNAUTHORIZED,
-            Self::AccountDisabled => StatusCode::FORBIDDEN,
-            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            Self::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::NotFound => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
@@ -218,52 +172,11 @@ impl Error {
 
 impl From<sea_orm::DbErr> for Error {
     fn from(err: sea_orm::DbErr) -> Self {
-        if is_unavailable(&err) {
+        if crate::db::is_unavailable(&err) {
             Self::DatabaseUnavailable(err)
         } else {
             Self::Internal(Box::new(err))
         }
-    }
-}
-
-/// Whether a database error means "the database cannot serve right now"
-/// (answered with 503 and `Retry-After`) rather than a bug (500): no pooled
-/// connection in time, a broken connection, PostgreSQL refusing connections
-/// or cancelling a statement on timeout, SQLite still locked after its busy
-/// timeout.
-fn is_unavailable(err: &sea_orm::DbErr) -> bool {
-    use sea_orm::sqlx::Error as SqlxError;
-    use sea_orm::{DbErr, RuntimeErr};
-    let runtime = match err {
-        DbErr::ConnectionAcquire(_) => return true,
-        DbErr::Conn(runtime) | DbErr::Exec(runtime) | DbErr::Query(runtime) => runtime,
-        _ => return false,
-    };
-    let RuntimeErr::SqlxError(sqlx) = runtime else {
-        return false;
-    };
-    match sqlx.as_ref() {
-        SqlxError::Io(_)
-        | SqlxError::Tls(_)
-        | SqlxError::PoolTimedOut
-        | SqlxError::PoolClosed
-        | SqlxError::WorkerCrashed => true,
-        SqlxError::Database(db) => db.code().is_some_and(|code| {
-            // PostgreSQL SQLSTATE: class 08 connection exceptions, 57014
-            // statement timeout, 57P01–57P03 shutdown / cannot connect now.
-            // SQLite (numeric codes, never five characters like a SQLSTATE):
-            // 5 SQLITE_BUSY, 6 SQLITE_LOCKED and their extended codes.
-            if code.len() == 5 {
-                code.starts_with("08")
-                    || matches!(
-                        code.as_ref(),
-                        "57014" | "57P01" | "57P02" | "57P03" | "53300"
-                    )
-            } else {
-                matches!(code.parse::<i32>().map(|c| c & 0xff), Ok(5 | 6))
-            }
-        }),
-        _ => false,
     }
 }
 
@@ -279,36 +192,5 @@ impl fmt::Display for ErrorChain<'_> {
             source = cause.source();
         }
         Ok(())
-    }
-}
-
-impl async_graphql::ErrorExtensions for Error {
-    fn extend(&self) -> async_graphql::Error {
-        self.log_if_internal();
-        async_graphql::Error::new(self.to_string()).extend_with(|_, ext| {
-            ext.set("code", self.code().as_str());
-            if let Some(fields) = self.fields() {
-                let fields: async_graphql::indexmap::IndexMap<
-                    async_graphql::Name,
-                    async_graphql::Value,
-                > = fields
-                    .into_iter()
-                    .map(|(field, messages)| {
-                        let messages = messages
-                            .into_iter()
-                            .map(async_graphql::Value::from)
-                            .collect();
-                        (
-                            async_graphql::Name::new(field),
-                            async_graphql::Value::List(messages),
-                        )
-                    })
-                    .collect();
-                ext.set("fields", async_graphql::Value::Object(fields));
-            }
-            if let Some(secs) = self.retry_after_secs() {
-                ext.set("retryAfter", secs);
-            }
-        })
     }
 }

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod app;
 pub mod config;
+pub mod db;
 pub mod domain;
 pub mod entities;
 pub mod error;

@@ -7,7 +7,7 @@ use clap::Parser;
 use gatehouse::app::{self, Application};
 use gatehouse::config::{Cli, Command, MigrateAction, MigrateArgs, ServeArgs};
 use gatehouse::error::ErrorChain;
-use gatehouse::{graphql, telemetry};
+use gatehouse::{db, graphql, telemetry};
 use migration::{Migrator, MigratorTrait};
 
 #[tokio::main]
@@ -43,7 +43,7 @@ async fn serve(args: ServeArgs) -> Result<(), app::BoxError> {
 
 async fn migrate(args: MigrateArgs) -> Result<(), app::BoxError> {
     telemetry::init(&args.log);
-    let db = app::connect(&args.database).await?;
+    let db = db::connect(&args.database).await?;
     match args.action {
         MigrateAction::Apply => {
             Migrator::up(&db, None).await?;

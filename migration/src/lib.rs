@@ -7,6 +7,32 @@ mod m20261124_000001_create_users;
 mod m20261124_000002_create_sessions;
 mod m20261124_000003_add_login_throttle;
 
+/// Unique indexes whose violation the application tells apart, shared with
+/// it so that a renamed index cannot silently change what an error means.
+pub mod unique {
+    /// A unique index on one column.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct UniqueIndex {
+        pub name: &'static str,
+        pub table: &'static str,
+        pub column: &'static str,
+    }
+
+    /// One account per case-folded username (SPEC §5).
+    pub const USERS_USERNAME_KEY: UniqueIndex = UniqueIndex {
+        name: "users_username_key_idx",
+        table: "users",
+        column: "username_key",
+    };
+
+    /// One account per lower-cased email (SPEC §5).
+    pub const USERS_EMAIL_KEY: UniqueIndex = UniqueIndex {
+        name: "users_email_key_idx",
+        table: "users",
+        column: "email_key",
+    };
+}
+
 pub struct Migrator;
 
 #[async_trait::async_trait]

@@ -4,6 +4,8 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::unique::{USERS_EMAIL_KEY, USERS_USERNAME_KEY};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -44,7 +46,7 @@ impl MigrationTrait for Migration {
             .create_index(
                 Index::create()
                     .if_not_exists()
-                    .name("users_username_key_idx")
+                    .name(USERS_USERNAME_KEY.name)
                     .table(Users::Table)
                     .col(Users::UsernameKey)
                     .unique()
@@ -55,7 +57,7 @@ impl MigrationTrait for Migration {
             .create_index(
                 Index::create()
                     .if_not_exists()
-                    .name("users_email_key_idx")
+                    .name(USERS_EMAIL_KEY.name)
                     .table(Users::Table)
                     .col(Users::EmailKey)
                     .unique()

@@ -1,6 +1,7 @@
-use async_graphql::{Context, ID, Object, ResultExt};
+use async_graphql::{Context, ID, Object};
 
-use super::schema::{accounts, caller};
+use super::context::{accounts, caller, note_rate_limit};
+use super::error::into_graphql;
 use super::types::{LoginInput, LoginPayload, LogoutPayload, RegisterInput, User};
 
 pub struct Mutation;
@@ -13,11 +14,8 @@ impl Mutation {
         ctx: &Context<'_>,
         input: RegisterInput,
     ) -> async_graphql::Result<User> {
-        let user = accounts(ctx)?
-            .register(input.into(), caller(ctx)?)
-            .await
-            .extend()?;
-        Ok(User(user))
+        let limited = accounts(ctx)?.register(input.into(), caller(ctx)?).await;
+        Ok(User(note_rate_limit(ctx, limited)?))
     }
 
     /// Checks the password and opens a session.
@@ -26,11 +24,8 @@ impl Mutation {
         ctx: &Context<'_>,
         input: LoginInput,
     ) -> async_graphql::Result<LoginPayload> {
-        let outcome = accounts(ctx)?
-            .login(input.into(), caller(ctx)?)
-            .await
-            .extend()?;
-        Ok(LoginPayload(outcome))
+        let limited = accounts(ctx)?.login(input.into(), caller(ctx)?).await;
+        Ok(LoginPayload(note_rate_limit(ctx, limited)?))
     }
 
     /// Ends the session of the bearer token, which must belong to `userId`.
@@ -38,7 +33,7 @@ impl Mutation {
         let outcome = accounts(ctx)?
             .logout(&user_id, caller(ctx)?)
             .await
-            .extend()?;
+            .map_err(into_graphql)?;
         Ok(LogoutPayload(outcome))
     }
 }

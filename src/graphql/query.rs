@@ -1,6 +1,7 @@
-use async_graphql::{Context, Object, ResultExt};
+use async_graphql::{Context, Object};
 
-use super::schema::{accounts, caller};
+use super::context::{accounts, caller};
+use super::error::into_graphql;
 use super::types::User;
 
 pub struct Query;
@@ -9,7 +10,10 @@ pub struct Query;
 impl Query {
     /// The user of the bearer token, or null without a valid one.
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        let session = caller(ctx)?.session(accounts(ctx)?).await.extend()?;
+        let session = accounts(ctx)?
+            .session(caller(ctx)?)
+            .await
+            .map_err(into_graphql)?;
         Ok(session.map(|s| User(s.user.clone())))
     }
 }

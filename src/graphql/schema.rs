@@ -3,14 +3,12 @@ use std::sync::Arc;
 
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
 use async_graphql::{
-    BatchRequest, BatchResponse, Context, EmptySubscription, ErrorExtensions, Request, Response,
-    SDLExportOptions, Schema,
+    BatchRequest, BatchResponse, EmptySubscription, Request, Response, SDLExportOptions, Schema,
 };
 
 use super::mutation::Mutation;
 use super::query::Query;
-use crate::accounts::{Accounts, Caller};
-use crate::error::Error;
+use crate::accounts::Accounts;
 
 type GatehouseSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -188,16 +186,4 @@ pub fn sdl() -> String {
     Schema::build(Query, Mutation, EmptySubscription)
         .finish()
         .sdl_with_options(SDLExportOptions::new().include_specified_by())
-}
-
-pub(super) fn accounts<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Accounts> {
-    ctx.data::<Arc<Accounts>>()
-        .map(|a| a.as_ref())
-        .map_err(|_| Error::internal("schema built without the account service").extend())
-}
-
-pub(super) fn caller<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Caller> {
-    ctx.data::<Arc<Caller>>()
-        .map(|caller| caller.as_ref())
-        .map_err(|_| Error::internal("request executed without a caller").extend())
 }

@@ -1,14 +1,14 @@
-//! The objects of the API, built from entities; an entity is never exposed.
+//! The objects of the API, built from the account service's values.
 
-use async_graphql::{Context, ID, InputObject, Object, ResultExt};
+use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
-use super::schema::accounts;
-use crate::accounts::{LoginOutcome, LogoutOutcome};
-use crate::entities::users;
+use super::context::accounts;
+use super::error::into_graphql;
+use crate::accounts::{Account, LoginOutcome, LogoutOutcome};
 
-pub struct User(pub users::Model);
+pub struct User(pub Account);
 
 #[Object]
 impl User {
@@ -34,7 +34,10 @@ impl User {
 
     /// True while the user holds an unexpired session.
     async fn is_logged_in(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
-        accounts(ctx)?.is_logged_in(self.0.id).await.extend()
+        accounts(ctx)?
+            .is_logged_in(self.0.id)
+            .await
+            .map_err(into_graphql)
     }
 }
 

@@ -15,34 +15,27 @@ use async_graphql_axum::{GraphQLBatchRequest, GraphQLRequest};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRequest, Request, State};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::AppState;
-use super::add_rate_limit_headers;
 use super::body::{self, MediaType};
 use super::problem::Problem;
 use super::web;
+use super::{AppState, add_rate_limit_headers};
 use crate::error::{Error, ErrorCode};
+use crate::graphql::RateLimitNote;
 
 /// Most operations in one batched request.
 pub const MAX_BATCH: usize = 10;
 
 pub async fn post_graphql(State(state): State<AppState>, request: Request) -> Response {
     let headers = request.headers().clone();
-    let peer = peer(&request);
+    let peer = super::peer(request.extensions());
     match read_batch(&state, request).await {
         Ok(batch) => execute(&state, &headers, peer, batch).await,
         Err(err) => no_store(Problem::from(&err).into_response()),
     }
-}
-
-fn peer(request: &Request) -> Option<SocketAddr> {
-    request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0)
 }
 
 /// async-graphql-axum extracts the request. Around it: it would read any
@@ -105,7 +98,7 @@ fn not_graphql(err: &ParseRequestError) -> Error {
 
 pub async fn get_graphql(State(state): State<AppState>, request: Request) -> Response {
     let headers = request.headers().clone();
-    let peer = peer(&request);
+    let peer = super::peer(request.extensions());
     let query_len = request.uri().query().map_or(0, str::len);
     if query_len == 0 {
         if state.playground {
@@ -150,12 +143,13 @@ async fn execute(
     mut batch: BatchRequest,
 ) -> Response {
     // One caller per operation, so each resolves its own session once; the
-    // last limited one's rate-limit state goes into the response headers.
-    let mut callers = Vec::new();
-    let mut caller = || {
-        let caller = state.caller(headers, peer);
-        callers.push(Arc::clone(&caller));
-        caller
+    // operations run in turn, and the last limited one's rate-limit state
+    // goes into the response headers.
+    let note = Arc::new(RateLimitNote::default());
+    let with_caller = |request: async_graphql::Request| {
+        request
+            .data(state.caller(headers, peer))
+            .data(Arc::clone(&note))
     };
     // graphql-over-http: clients that accept `application/graphql-response+json`
     // get that media type and status codes that tell request errors apart.
@@ -167,9 +161,9 @@ async fn execute(
         _ => false,
     };
     let batch = match batch {
-        BatchRequest::Single(request) => BatchRequest::Single(request.data(caller())),
+        BatchRequest::Single(request) => BatchRequest::Single(with_caller(request)),
         BatchRequest::Batch(requests) => {
-            BatchRequest::Batch(requests.into_iter().map(|r| r.data(caller())).collect())
+            BatchRequest::Batch(requests.into_iter().map(with_caller).collect())
         }
     };
     let mut response = state.schemas.execute_batch(batch).await;
@@ -196,9 +190,7 @@ async fn execute(
         Ok(body) => no_store((status, [(header::CONTENT_TYPE, media_type)], body).into_response()),
         Err(err) => no_store(Problem::from(&Error::internal(err)).into_response()),
     };
-    if let Some(last) = callers.iter().rev().find(|c| c.rate_state().is_some()) {
-        add_rate_limit_headers(&mut response, last);
-    }
+    add_rate_limit_headers(&mut response, &note);
     response
 }
 

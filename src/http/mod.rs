@@ -9,12 +9,16 @@ mod problem;
 pub mod rest;
 mod web;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode, header};
+use axum::extract::ConnectInfo;
+use axum::http::{
+    HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, header,
+};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use tower::ServiceBuilder;
@@ -28,11 +32,11 @@ use tower_http::timeout::{RequestBodyDeadlineLayer, TimeoutLayer};
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
-pub use problem::{PROBLEM_JSON, Problem};
+pub use problem::Problem;
 
-use crate::accounts::Accounts;
+use crate::accounts::{Accounts, Caller, Credentials};
 use crate::error::ErrorCode;
-use crate::graphql::Schemas;
+use crate::graphql::{RateLimitNote, Schemas};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -48,32 +52,57 @@ pub struct AppState {
 
 impl AppState {
     /// The caller of a request, from its headers and socket.
-    pub fn caller(
-        &self,
-        headers: &axum::http::HeaderMap,
-        peer: Option<std::net::SocketAddr>,
-    ) -> Arc<crate::accounts::Caller> {
-        use crate::accounts::{Caller, Credentials};
-        let authorization = headers
-            .get(header::AUTHORIZATION)
-            .map(HeaderValue::as_bytes);
+    pub fn caller(&self, headers: &HeaderMap, peer: Option<SocketAddr>) -> Arc<Caller> {
+        let credentials = credentials(headers.get(header::AUTHORIZATION));
         let client = client_ip::client_ip(peer, headers, &self.trusted_proxies);
-        Arc::new(Caller::new(Credentials::from_header(authorization), client))
+        Arc::new(Caller::new(credentials, client))
     }
 }
 
-/// Adds the IETF rate-limit headers of a caller's last limited action.
-pub fn add_rate_limit_headers(
-    response: &mut axum::response::Response,
-    caller: &crate::accounts::Caller,
-) {
-    let Some(state) = caller.rate_state() else {
+/// What an `Authorization` header carries (RFC 6750 §2.1; the scheme is
+/// case-insensitive).
+fn credentials(value: Option<&HeaderValue>) -> Credentials {
+    let Some(value) = value else {
+        return Credentials::Missing;
+    };
+    let Ok(value) = std::str::from_utf8(value.as_bytes()) else {
+        return Credentials::Unusable;
+    };
+    let value = value.trim();
+    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Credentials::OtherScheme;
+    }
+    let token = token.trim();
+    if token.is_empty() {
+        Credentials::Unusable
+    } else {
+        Credentials::Bearer(token.to_owned())
+    }
+}
+
+/// The peer address hyper's connection put into the request.
+fn peer(extensions: &axum::http::Extensions) -> Option<SocketAddr> {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0)
+}
+
+/// Adds the IETF rate-limit headers (draft-ietf-httpapi-ratelimit-headers)
+/// for the client's bucket after the request's last limited operation.
+fn add_rate_limit_headers(response: &mut axum::response::Response, note: &RateLimitNote) {
+    let Some(state) = note.get() else {
         return;
     };
-    for (name, value) in [
-        ("ratelimit-policy", state.policy_header()),
-        ("ratelimit", state.state_header()),
-    ] {
+    let policy = format!(
+        "\"{}\";q={};w={}",
+        state.policy, state.quota, state.window_secs
+    );
+    let remaining = format!(
+        "\"{}\";r={};t={}",
+        state.policy, state.remaining, state.reset_secs
+    );
+    for (name, value) in [("ratelimit-policy", policy), ("ratelimit", remaining)] {
         if let Ok(value) = HeaderValue::from_str(&value) {
             response
                 .headers_mut()

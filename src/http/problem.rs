@@ -6,7 +6,29 @@ use serde::Serialize;
 
 use crate::error::{Error, ErrorCode, FieldErrors};
 
-pub const PROBLEM_JSON: &str = "application/problem+json";
+const PROBLEM_JSON: &str = "application/problem+json";
+
+/// The REST status of each code (SPEC §6).
+pub fn status_of(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::ValidationFailed
+        | ErrorCode::UsernameTaken
+        | ErrorCode::EmailTaken
+        | ErrorCode::UserNotFound
+        | ErrorCode::InvalidUserId
+        | ErrorCode::BadRequest => StatusCode::BAD_REQUEST,
+        ErrorCode::InvalidPassword | ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorCode::AccountDisabled => StatusCode::FORBIDDEN,
+        ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+        ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
 
 #[derive(Debug, Serialize)]
 pub struct Problem {
@@ -24,7 +46,7 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
-        let status = code.status();
+        let status = status_of(code);
         Self {
             kind: "about:blank",
             title: status.canonical_reason().unwrap_or("Error"),
@@ -59,12 +81,20 @@ impl Problem {
     }
 }
 
-impl From<&Error> for Problem {
-    fn from(err: &Error) -> Self {
-        err.log_if_internal();
+impl Problem {
+    /// The problem for an error already logged where it left the service
+    /// (a resolver's, through GraphQL).
+    pub fn of_logged(err: &Error) -> Self {
         Problem::new(err.code(), err.to_string())
             .with_errors(err.fields())
             .with_retry_after(err.retry_after_secs())
+    }
+}
+
+impl From<&Error> for Problem {
+    fn from(err: &Error) -> Self {
+        err.log_if_internal();
+        Self::of_logged(err)
     }
 }
 

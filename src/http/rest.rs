@@ -7,22 +7,21 @@ use async_graphql::parser::types::ExecutableDocument;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::rejection::RawPathParamsRejection;
-use axum::extract::{ConnectInfo, RawPathParams, Request, State};
+use axum::extract::{RawPathParams, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Map, Value};
 
-use super::AppState;
-use super::body::{self, MediaType};
-use super::problem::Problem;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use super::add_rate_limit_headers;
+use super::body::{self, MediaType};
+use super::problem::Problem;
+use super::{AppState, add_rate_limit_headers};
 use crate::accounts::Caller;
 use crate::domain::messages;
 use crate::error::{Error, ErrorCode, FieldErrors};
+use crate::graphql::RateLimitNote;
 
 /// One documented REST route.
 pub struct RestRoute {
@@ -113,24 +112,17 @@ async fn handle(
     request: Request,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    let peer = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0);
-    let caller = state.caller(&parts.headers, peer);
+    let caller = state.caller(&parts.headers, super::peer(&parts.extensions));
     let attempted_bearer = caller.credentials().attempted_bearer();
-    let headers = &parts.headers;
-    let mut response = match run(
+    let note = Arc::new(RateLimitNote::default());
+    let request = Operation {
         route,
-        &document,
-        &state,
+        document: &document,
         path_value,
-        headers,
-        body,
-        Arc::clone(&caller),
-    )
-    .await
-    {
+        caller,
+        note: Arc::clone(&note),
+    };
+    let mut response = match run(request, &state, &parts.headers, body).await {
         Ok(response) => response,
         Err(problem) => {
             let mut problem = problem;
@@ -152,19 +144,26 @@ async fn handle(
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    add_rate_limit_headers(&mut response, &caller);
+    add_rate_limit_headers(&mut response, &note);
     response
 }
 
-async fn run(
+/// One REST request, ready to run as its route's GraphQL document.
+struct Operation<'a> {
     route: &'static RestRoute,
-    document: &ExecutableDocument,
-    state: &AppState,
+    document: &'a ExecutableDocument,
     path_value: Option<String>,
+    caller: Arc<Caller>,
+    note: Arc<RateLimitNote>,
+}
+
+async fn run(
+    operation: Operation<'_>,
+    state: &AppState,
     headers: &HeaderMap,
     body: Body,
-    caller: Arc<Caller>,
 ) -> Result<Response, Problem> {
+    let route = operation.route;
     let bytes = body::read(headers, body, state.body_limit)
         .await
         .map_err(|e| Problem::from(&e))?;
@@ -175,15 +174,15 @@ async fn run(
         let input = required_strings(route.body_fields, &fields).map_err(|e| Problem::from(&e))?;
         variables.insert("input".into(), Value::Object(input));
     }
-    if let (Some(name), Some(value)) = (route.path_variable, path_value) {
+    if let (Some(name), Some(value)) = (route.path_variable, operation.path_value) {
         variables.insert(name.into(), Value::String(value));
     }
 
     let mut request = async_graphql::Request::new(route.document).variables(
         async_graphql::Variables::from_json(Value::Object(variables)),
     );
-    request.set_parsed_query(document.clone());
-    let request = request.data(caller);
+    request.set_parsed_query(operation.document.clone());
+    let request = request.data(operation.caller).data(operation.note);
     let response = state.schemas.execute(request).await;
 
     if let Some(error) = response.errors.first() {
@@ -269,23 +268,14 @@ fn required_strings(
     }
 }
 
-/// The problem for a GraphQL error, from its `extensions`.
+/// The problem for a GraphQL error: the service's own error where a resolver
+/// raised one; otherwise async-graphql refused the document (which a fixed
+/// document with string variables does only on a bug or a changed schema).
 fn problem_from_graphql(error: &async_graphql::ServerError) -> Problem {
-    let extension = |name: &str| {
-        error
-            .extensions
-            .as_ref()
-            .and_then(|ext| ext.get(name))
-            .and_then(|value| value.clone().into_json().ok())
-    };
-    let code = extension("code")
-        .and_then(|v| v.as_str().and_then(ErrorCode::parse))
-        .unwrap_or(ErrorCode::BadRequest);
-    let errors = extension("fields").and_then(|v| serde_json::from_value::<FieldErrors>(v).ok());
-    let retry_after = extension("retryAfter").and_then(|v| v.as_u64());
-    Problem::new(code, error.message.clone())
-        .with_errors(errors)
-        .with_retry_after(retry_after)
+    match error.source::<Error>() {
+        Some(err) => Problem::of_logged(err),
+        None => Problem::new(ErrorCode::BadRequest, error.message.clone()),
+    }
 }
 
 #[cfg(test)]

@@ -191,7 +191,7 @@ pub async fn spawn_at(database: TestDatabase, url: &str, flags: &[&str]) -> Test
         .expect("valid flags")
         .serve
         .database;
-    let db = gatehouse::app::connect(&db_args)
+    let db = gatehouse::db::connect(&db_args)
         .await
         .expect("test db connection");
     TestApp {

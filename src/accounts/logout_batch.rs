@@ -31,13 +31,13 @@ type Reply = oneshot::Sender<Result<bool, DbErr>>;
 /// One logout: the session of this token, if it belongs to this user.
 type Request = ((TokenHash, Uuid), Reply);
 
-pub struct SessionDeleter {
+pub struct LogoutBatch {
     requests: mpsc::Sender<Request>,
 }
 
-impl SessionDeleter {
+impl LogoutBatch {
     /// Starts the deleting task on the current runtime; it ends when the
-    /// deleter is dropped.
+    /// batch is dropped.
     pub fn spawn(writer: DatabaseConnection) -> Self {
         let (requests, mut queue) = mpsc::channel::<Request>(QUEUE);
         tokio::spawn(async move {
@@ -96,10 +96,10 @@ impl SessionDeleter {
         self.requests
             .send(((token, user_id), reply))
             .await
-            .map_err(|_| Error::internal("the session deleter stopped"))?;
+            .map_err(|_| Error::internal("the logout batch stopped"))?;
         let deleted = answer
             .await
-            .map_err(|_| Error::internal("the session deleter dropped a request"))??;
+            .map_err(|_| Error::internal("the logout batch dropped a request"))??;
         Ok(deleted)
     }
 }
@@ -155,12 +155,12 @@ mod tests {
         .await
         .unwrap();
 
-        let deleter = SessionDeleter::spawn(db);
+        let batch = LogoutBatch::spawn(db);
         let hash = token.hash();
         let (as_bob, as_alice, again) = tokio::join!(
-            deleter.end(hash, bob),
-            deleter.end(hash, alice),
-            deleter.end(hash, alice),
+            batch.end(hash, bob),
+            batch.end(hash, alice),
+            batch.end(hash, alice),
         );
         assert!(!as_bob.unwrap(), "someone else's id ends nothing");
         assert!(as_alice.unwrap(), "the owner's logout ends the session");

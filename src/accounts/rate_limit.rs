@@ -29,9 +29,9 @@ impl Action {
     }
 }
 
-/// The state of a client's bucket after an attempt, for the IETF
+/// The state of a client's bucket after an attempt: what the IETF
 /// `RateLimit-Policy` and `RateLimit` response headers
-/// (draft-ietf-httpapi-ratelimit-headers).
+/// (draft-ietf-httpapi-ratelimit-headers) report, which the transport writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RateState {
     pub policy: &'static str,
@@ -42,22 +42,6 @@ pub struct RateState {
     pub remaining: u32,
     /// Seconds until the bucket is full again.
     pub reset_secs: u64,
-}
-
-impl RateState {
-    pub fn policy_header(&self) -> String {
-        format!(
-            "\"{}\";q={};w={}",
-            self.policy, self.quota, self.window_secs
-        )
-    }
-
-    pub fn state_header(&self) -> String {
-        format!(
-            "\"{}\";r={};t={}",
-            self.policy, self.remaining, self.reset_secs
-        )
-    }
 }
 
 /// A refused attempt: its state and how long to wait.
@@ -206,7 +190,14 @@ mod tests {
         assert_eq!(remaining, [2, 1, 0]);
         let refused = limits.check(Action::Login, client).unwrap_err();
         assert!((1..=20).contains(&refused.retry_after_secs), "{refused:?}");
-        assert_eq!(refused.state.policy_header(), "\"login\";q=3;w=60");
+        assert_eq!(
+            (
+                refused.state.policy,
+                refused.state.quota,
+                refused.state.window_secs
+            ),
+            ("login", 3, 60)
+        );
         // Another client and another action are untouched.
         assert!(
             limits

@@ -1,0 +1,77 @@
+//! Who is calling: the credentials a request carried and the client's
+//! address, as the transport read them. Nothing here knows how they were
+//! sent; the HTTP layer parses the `Authorization` header into `Credentials`.
+
+use std::net::IpAddr;
+
+use tokio::sync::OnceCell;
+
+use super::Authenticated;
+
+/// The credentials of a request.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Credentials {
+    /// None were sent.
+    Missing,
+    /// A bearer token; not checked yet.
+    Bearer(String),
+    /// A bearer credential with no usable token in it.
+    Unusable,
+    /// Credentials of another scheme (`Basic …`).
+    OtherScheme,
+}
+
+impl Credentials {
+    /// Whether the client sent credentials at all. Any kind counts: a logout
+    /// that sent credentials has them checked, never the legacy tokenless path.
+    pub fn were_sent(&self) -> bool {
+        !matches!(self, Self::Missing)
+    }
+
+    /// Whether a bearer token was attempted, so that a refusal names it
+    /// (RFC 6750 §3.1: `error="invalid_token"`); without one, or with another
+    /// scheme, the challenge carries no error code.
+    pub fn attempted_bearer(&self) -> bool {
+        matches!(self, Self::Bearer(_) | Self::Unusable)
+    }
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Missing => "Missing",
+            Self::Bearer(_) => "Bearer([redacted])",
+            Self::Unusable => "Unusable",
+            Self::OtherScheme => "OtherScheme",
+        })
+    }
+}
+
+/// The caller of one operation: its credentials and its address, and the
+/// session they resolve to once `Accounts::session` has looked it up.
+#[derive(Debug)]
+pub struct Caller {
+    pub(super) credentials: Credentials,
+    client: Option<IpAddr>,
+    pub(super) session: OnceCell<Option<Authenticated>>,
+}
+
+impl Caller {
+    pub fn new(credentials: Credentials, client: Option<IpAddr>) -> Self {
+        Self {
+            credentials,
+            client,
+            session: OnceCell::new(),
+        }
+    }
+
+    /// The client's address (the peer, or the first untrusted hop of
+    /// `X-Forwarded-For` behind a trusted proxy).
+    pub fn client(&self) -> Option<IpAddr> {
+        self.client
+    }
+
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+}

@@ -1,0 +1,75 @@
+//! Logout (SPEC §3): end the caller's own session, or, in Django's legacy
+//! tokenless mode, every session of the named user.
+
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use uuid::Uuid;
+
+use super::{Accounts, Caller, Credentials};
+use crate::domain::SessionToken;
+use crate::entities::{sessions, users};
+use crate::error::Error;
+
+#[derive(Debug, Clone, Copy)]
+pub struct LogoutOutcome {
+    pub user_id: Uuid,
+    pub sessions_revoked: u64,
+}
+
+impl Accounts {
+    /// Ends sessions of `user_id` (SPEC §3): the caller's own session, or, in
+    /// legacy mode without credentials, every session of that user.
+    #[tracing::instrument(skip_all)]
+    pub async fn logout(&self, user_id: &str, caller: &Caller) -> Result<LogoutOutcome, Error> {
+        if !caller.credentials().were_sent() {
+            return self.legacy_logout(user_id).await;
+        }
+
+        // The common case, in one batched statement: a well-formed token and
+        // id whose live session matches.
+        if let (Credentials::Bearer(raw), Ok(id)) = (caller.credentials(), parse_user_id(user_id))
+            && let Ok(token) = SessionToken::parse(raw)
+            && self.logout_batch.end(token.hash(), id).await?
+        {
+            tracing::debug!(user_id = %id, "logged out");
+            return Ok(LogoutOutcome {
+                user_id: id,
+                sessions_revoked: 1,
+            });
+        }
+        // Otherwise, say why: no live session (401) comes before a bad id (400).
+        let session = self.session(caller).await?.ok_or(Error::Unauthenticated)?;
+        let user_id = parse_user_id(user_id)?;
+        if user_id != session.user.id {
+            return Err(Error::InvalidUserId);
+        }
+        // The session was live a moment ago but is gone now: a concurrent
+        // logout of the same token ended it first.
+        Err(Error::Unauthenticated)
+    }
+
+    /// Django's tokenless logout, when switched on: every session of the user.
+    async fn legacy_logout(&self, user_id: &str) -> Result<LogoutOutcome, Error> {
+        if !self.config.legacy_logout {
+            return Err(Error::Unauthenticated);
+        }
+        let user_id = parse_user_id(user_id)?;
+        let exists = users::Entity::find_by_id(user_id).count(&self.db).await? > 0;
+        if !exists {
+            return Err(Error::InvalidUserId);
+        }
+        let revoked = sessions::Entity::delete_many()
+            .filter(sessions::Column::UserId.eq(user_id))
+            .exec(&self.writer)
+            .await?
+            .rows_affected;
+        tracing::debug!(%user_id, revoked, "logged out (legacy, every session)");
+        Ok(LogoutOutcome {
+            user_id,
+            sessions_revoked: revoked,
+        })
+    }
+}
+
+fn parse_user_id(raw: &str) -> Result<Uuid, Error> {
+    Uuid::parse_str(raw.trim()).map_err(|_| Error::InvalidUserId)
+}
