@@ -56,7 +56,7 @@ impl Services {
             schemas,
             accounts: Arc::clone(&accounts),
             body_limit: args.body_limit,
-            playground: args.graphql_playground,
+            playground: args.graphql_playground.is_on(),
             trusted_proxies: Arc::new(args.trusted_proxy.clone()),
         };
         let cors_origins = args

@@ -92,11 +92,21 @@ impl DatabaseArgs {
     }
 }
 
-/// A defence that can be switched off (for tests and benchmarks).
+/// Every on/off setting: `--name on` or `--name off`, and a bare `--name`
+/// means `on`. `true`/`false` (and `yes`/`no`, `1`/`0`) are accepted too,
+/// so the spellings of earlier versions keep working.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Switch {
+    #[value(alias = "true", alias = "yes", alias = "1")]
     On,
+    #[value(alias = "false", alias = "no", alias = "0")]
     Off,
+}
+
+impl Switch {
+    pub fn is_on(self) -> bool {
+        self == Self::On
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -130,12 +140,12 @@ pub struct ServeArgs {
     pub log: LogArgs,
 
     /// Django's tokenless logout: without a token, `POST /user/logout/<id>/`
-    /// ends every session of that user.
-    #[arg(long, env = "GATEHOUSE_LEGACY_LOGOUT")]
-    pub legacy_logout: bool,
+    /// ends every session of that user. `on` or `off`.
+    #[arg(long, env = "GATEHOUSE_LEGACY_LOGOUT", value_enum, num_args = 0..=1, default_missing_value = "on", default_value_t = Switch::Off)]
+    pub legacy_logout: Switch,
 
     /// Per-account login throttling: `on` or `off`.
-    #[arg(long, env = "GATEHOUSE_LOGIN_THROTTLE", value_enum, default_value_t = Switch::On)]
+    #[arg(long, env = "GATEHOUSE_LOGIN_THROTTLE", value_enum, num_args = 0..=1, default_missing_value = "on", default_value_t = Switch::On)]
     pub login_throttle: Switch,
 
     /// Consecutive failed logins allowed before throttling starts.
@@ -147,7 +157,7 @@ pub struct ServeArgs {
     pub login_throttle_max_delay: Duration,
 
     /// Per-client rate limits on register and login: `on` or `off`.
-    #[arg(long, env = "GATEHOUSE_RATE_LIMIT", value_enum, default_value_t = Switch::On)]
+    #[arg(long, env = "GATEHOUSE_RATE_LIMIT", value_enum, num_args = 0..=1, default_missing_value = "on", default_value_t = Switch::On)]
     pub rate_limit: Switch,
 
     /// Logins per minute allowed from one client address (IPv6: one /64).
@@ -203,13 +213,13 @@ pub struct ServeArgs {
     #[arg(long, env = "GATEHOUSE_GRAPHQL_MAX_COMPLEXITY", default_value_t = 100)]
     pub graphql_max_complexity: usize,
 
-    /// Answer GraphQL introspection queries.
-    #[arg(long, env = "GATEHOUSE_GRAPHQL_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
-    pub graphql_introspection: bool,
+    /// Answer GraphQL introspection queries: `on` or `off`.
+    #[arg(long, env = "GATEHOUSE_GRAPHQL_INTROSPECTION", value_enum, num_args = 0..=1, default_missing_value = "on", default_value_t = Switch::On)]
+    pub graphql_introspection: Switch,
 
-    /// Serve the GraphiQL playground on `GET /graphql`.
-    #[arg(long, env = "GATEHOUSE_GRAPHQL_PLAYGROUND", default_value_t = true, action = clap::ArgAction::Set)]
-    pub graphql_playground: bool,
+    /// Serve the GraphiQL playground on `GET /graphql`: `on` or `off`.
+    #[arg(long, env = "GATEHOUSE_GRAPHQL_PLAYGROUND", value_enum, num_args = 0..=1, default_missing_value = "on", default_value_t = Switch::On)]
+    pub graphql_playground: Switch,
 
     /// Origins allowed to call the API from a browser (repeat, or comma-separated).
     /// None by default: CORS stays closed.
@@ -261,8 +271,8 @@ impl ServeArgs {
                 min_chars: usize::from(self.password_min_length),
             },
             session_ttl: self.session_ttl,
-            legacy_logout: self.legacy_logout,
-            login_throttle: (self.login_throttle == Switch::On).then_some(LoginThrottle {
+            legacy_logout: self.legacy_logout.is_on(),
+            login_throttle: self.login_throttle.is_on().then_some(LoginThrottle {
                 free_failures: self.login_throttle_after,
                 max_delay: self.login_throttle_max_delay.max(Duration::from_secs(1)),
             }),
@@ -270,7 +280,7 @@ impl ServeArgs {
     }
 
     pub fn client_limits(&self) -> ClientLimits {
-        if self.rate_limit == Switch::Off {
+        if !self.rate_limit.is_on() {
             return ClientLimits::disabled();
         }
         ClientLimits::new(
@@ -283,7 +293,7 @@ impl ServeArgs {
         SchemaLimits {
             max_depth: self.graphql_max_depth,
             max_complexity: self.graphql_max_complexity,
-            introspection: self.graphql_introspection,
+            introspection: self.graphql_introspection.is_on(),
         }
     }
 }

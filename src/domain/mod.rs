@@ -10,9 +10,7 @@ mod username;
 mod proptests;
 
 pub use email::Email;
-pub use password::{
-    NewPassword, PasswordPolicy, common_password_count, normalise as normalise_password,
-};
+pub use password::{NewPassword, PasswordPolicy, normalise as normalise_password};
 pub use token::{SessionToken, TokenHash};
 pub use username::Username;
 

@@ -66,10 +66,17 @@ proptest! {
             prop_assert_eq!(token.expose(), raw.as_str());
         }
     }
+}
 
-    #[test]
-    fn generated_tokens_always_parse(_seed in any::<u8>()) {
+/// Generated tokens take their randomness from the OS, not from proptest, so
+/// this is a plain loop: every one of many parses, and none repeats.
+#[test]
+fn generated_tokens_always_parse_and_never_repeat() {
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..2_000 {
         let token = SessionToken::generate().expect("OS randomness");
-        prop_assert!(SessionToken::parse(token.expose()).is_ok());
+        let parsed = SessionToken::parse(token.expose()).expect("a generated token parses");
+        assert_eq!(parsed.hash(), token.hash());
+        assert!(seen.insert(token.expose().to_owned()), "a token repeated");
     }
 }

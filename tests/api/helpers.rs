@@ -22,10 +22,14 @@ pub struct TestApp {
     pub database: TestDatabase,
 }
 
+/// Cheap hashing, so tests stay quick (the pool and its limits are still
+/// real).
+const CHEAP_HASHING: &[&str] = &["--argon2-memory-kib", "256", "--argon2-iterations", "1"];
+
 /// Flags every test server starts with (a test's own flags come after and
-/// win): cheap hashing so tests stay quick (the pool and its limits are still
-/// real), and no per-client rate limit, since every test client is 127.0.0.1.
-/// The tests of those defences switch them back on.
+/// win): cheap hashing, and no per-client rate limit, since every test client
+/// is 127.0.0.1. The tests of those defences switch them back on, or start
+/// with `spawn_app_with_default_limits`.
 pub const TEST_FLAGS: &[&str] = &[
     "--argon2-memory-kib",
     "256",
@@ -170,8 +174,31 @@ pub async fn spawn_on(database: TestDatabase, flags: &[&str]) -> TestApp {
     spawn_at(database, &url, flags).await
 }
 
+/// Starts a server with only cheap hashing set: every defence as shipped.
+pub async fn spawn_app_with_default_limits() -> TestApp {
+    let database = TestDatabase::create().await;
+    let url = database.url.clone();
+    start(database, &url, CHEAP_HASHING, &[]).await
+}
+
 /// Starts a server on `database`, reaching it at `url`.
 pub async fn spawn_at(database: TestDatabase, url: &str, flags: &[&str]) -> TestApp {
+    start(database, url, TEST_FLAGS, flags).await
+}
+
+/// `TEST_LOG=1` (or a filter, e.g. `TEST_LOG=gatehouse=trace`) shows the
+/// servers' logs on standard output; without it tests log nothing.
+fn test_log_filter() -> Option<String> {
+    let value = std::env::var("TEST_LOG").ok()?;
+    match value.as_str() {
+        "" | "0" => None,
+        "1" => Some("info,gatehouse=debug".into()),
+        filter => Some(filter.into()),
+    }
+}
+
+async fn start(database: TestDatabase, url: &str, base: &[&str], flags: &[&str]) -> TestApp {
+    let log_filter = test_log_filter();
     let mut args = vec![
         "gatehouse",
         "--bind",
@@ -179,11 +206,15 @@ pub async fn spawn_at(database: TestDatabase, url: &str, flags: &[&str]) -> Test
         "--database-url",
         url,
         "--log-level",
-        "warn",
+        log_filter.as_deref().unwrap_or("warn"),
     ];
-    args.extend_from_slice(TEST_FLAGS);
+    args.extend_from_slice(base);
     args.extend_from_slice(flags);
     let cli = Cli::try_parse_from(args).expect("valid test flags");
+    if log_filter.is_some() {
+        // One subscriber for the whole test binary; later calls are no-ops.
+        gatehouse::telemetry::init(&cli.serve.log);
+    }
     let application = Application::build(&cli.serve).await.expect("server starts");
     let address = application.local_addr().expect("bound");
     tokio::spawn(application.run_until(std::future::pending()));

@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp, problem, spawn_app_with};
+use crate::helpers::{PASSWORD, TestApp, problem, spawn_app_with, spawn_app_with_default_limits};
 
 async fn login_from(app: &TestApp, forwarded_for: Option<&str>) -> reqwest::Response {
     let mut request = app
@@ -126,7 +126,7 @@ async fn forwarded_for_from_a_trusted_proxy_names_the_client() {
 
 #[tokio::test]
 async fn limits_are_on_by_default() {
-    let app = spawn_app_with(&["--rate-limit", "on"]).await;
+    let app = spawn_app_with_default_limits().await;
     app.register_ok("alice").await;
     let response = login_from(&app, None).await;
     assert_eq!(header(&response, "ratelimit-policy"), "\"login\";q=60;w=60");

@@ -24,6 +24,10 @@ async fn logout_with_the_token_ends_that_session() {
     }
     let response = app.logout(&id, Some(&token)).await;
     assert_eq!(response.status(), StatusCode::OK);
+    // The token is dead now: it names no user, and logs nothing out again.
+    assert!(app.me(&token).await.is_null());
+    let again = app.logout(&id, Some(&token)).await;
+    problem(again, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
 }
 
 #[tokio::test]
