@@ -6,6 +6,8 @@
 //! adapter is a measured number; and introspection, answered and refused.
 //! Everything runs on a real SQLite file.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed set-up step should stop it loudly
+
 use std::sync::Arc;
 
 use axum::body::Body;

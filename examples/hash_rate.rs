@@ -4,6 +4,8 @@
 //!
 //! `cargo run --release --example hash_rate -- [seconds] [memory_kib] [iterations] [parallelism]`
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed set-up step should stop it loudly
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};

@@ -1,6 +1,8 @@
 //! Black-box tests: each test starts a real server on a loopback port with a
 //! fresh SQLite file, and talks HTTP to it. One binary, many modules.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed set-up step should stop it loudly
+
 mod helpers;
 
 mod hostile;
