@@ -92,11 +92,15 @@ pub fn unique_violation(err: &DbErr) -> Option<UniqueKey> {
     if database.kind() != ErrorKind::UniqueViolation {
         return None;
     }
+    // A server that leaves out the constraint field still names the index
+    // in PostgreSQL's message ("… unique constraint \"users_email_key_idx\"").
     let is = |index: UniqueIndex| match database.constraint() {
         Some(name) => name == index.name,
-        None => database
-            .message()
-            .ends_with(&format!("{}.{}", index.table, index.column)),
+        None => {
+            let message = database.message();
+            message.contains(&format!("\"{}\"", index.name))
+                || message.ends_with(&format!("{}.{}", index.table, index.column))
+        }
     };
     if is(USERS_USERNAME_KEY) {
         Some(UniqueKey::Username)

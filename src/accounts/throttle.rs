@@ -40,8 +40,8 @@ impl LoginThrottle {
     }
 
     /// The end of the window that `failures` failures open, from `start`.
-    fn window_after(&self, failures: i32, start: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.delay_after(u32::try_from(failures).unwrap_or(0))
+    fn window_after(&self, failures: u32, start: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.delay_after(failures)
             .and_then(|delay| chrono::Duration::from_std(delay).ok())
             .and_then(|delay| start.checked_add_signed(delay))
     }
@@ -77,10 +77,11 @@ impl Accounts {
                 });
             }
             let attempt = failures.saturating_add(1);
-            if u32::try_from(attempt).unwrap_or(u32::MAX) < throttle.free_failures {
+            let attempt_count = u32::try_from(attempt).unwrap_or(u32::MAX);
+            if attempt_count < throttle.free_failures {
                 return Ok(false);
             }
-            let window = throttle.window_after(attempt, started);
+            let window = throttle.window_after(attempt_count, started);
             let claimed = users::Entity::update_many()
                 .col_expr(users::Column::FailedLogins, Expr::value(attempt))
                 .col_expr(
@@ -134,7 +135,7 @@ impl Accounts {
             .one(&self.writer)
             .await?
             .unwrap_or(0);
-        if let Some(until) = throttle.window_after(failures, now()) {
+        if let Some(until) = throttle.window_after(u32::try_from(failures).unwrap_or(0), now()) {
             users::Entity::update_many()
                 .col_expr(users::Column::LockedUntil, Expr::value(until))
                 .filter(users::Column::Id.eq(user_id))
