@@ -36,6 +36,29 @@ pub struct RestRoute {
     /// GraphQL variable filled from the `{param}` segment of the path.
     pub path_variable: Option<&'static str>,
     pub success: StatusCode,
+    /// What `/openapi.json` says of the route (`openapi.rs` builds the path
+    /// from it).
+    pub doc: RouteDoc,
+}
+
+/// The documentation of one REST route. Schemas are named as registered in
+/// `openapi::ApiDoc`; a test checks that every `$ref` resolves.
+pub struct RouteDoc {
+    pub operation_id: &'static str,
+    pub summary: &'static str,
+    /// Schema of the body, accepted as JSON and as a form; `None` for a route
+    /// that reads no body.
+    pub request: Option<&'static str>,
+    /// Schema of the success body, and what the success means.
+    pub response: &'static str,
+    pub outcome: &'static str,
+    /// Description of the `{param}` segment of the path, if any.
+    pub path_parameter: Option<&'static str>,
+    /// Whether the route needs `Authorization: Bearer`.
+    pub bearer: bool,
+    /// The codes of SPEC §6 this route can answer besides the ones every route
+    /// can (malformed body, size, media type, deadlines, overload).
+    pub errors: &'static [ErrorCode],
 }
 
 pub static ROUTES: &[RestRoute] = &[
@@ -49,6 +72,21 @@ pub static ROUTES: &[RestRoute] = &[
         body_fields: &["username", "email", "password"],
         path_variable: None,
         success: StatusCode::CREATED,
+        doc: RouteDoc {
+            operation_id: "register",
+            summary: "Register an account.",
+            request: Some("RegisterRequest"),
+            response: "User",
+            outcome: "Registered",
+            path_parameter: None,
+            bearer: false,
+            errors: &[
+                ErrorCode::ValidationFailed,
+                ErrorCode::UsernameTaken,
+                ErrorCode::EmailTaken,
+                ErrorCode::RateLimited,
+            ],
+        },
     },
     RestRoute {
         path: "/user/login",
@@ -61,6 +99,22 @@ pub static ROUTES: &[RestRoute] = &[
         body_fields: &["username", "password"],
         path_variable: None,
         success: StatusCode::OK,
+        doc: RouteDoc {
+            operation_id: "login",
+            summary: "Log in: check the password and open a session.",
+            request: Some("LoginRequest"),
+            response: "LoginResponse",
+            outcome: "Logged in",
+            path_parameter: None,
+            bearer: false,
+            errors: &[
+                ErrorCode::ValidationFailed,
+                ErrorCode::UserNotFound,
+                ErrorCode::InvalidPassword,
+                ErrorCode::AccountDisabled,
+                ErrorCode::RateLimited,
+            ],
+        },
     },
     RestRoute {
         path: "/user/logout/{user_id}",
@@ -70,6 +124,16 @@ pub static ROUTES: &[RestRoute] = &[
         body_fields: &[],
         path_variable: Some("userId"),
         success: StatusCode::OK,
+        doc: RouteDoc {
+            operation_id: "logout",
+            summary: "Log out: end the session of the bearer token, which must belong to `user_id`.",
+            request: None,
+            response: "LogoutResponse",
+            outcome: "Logged out",
+            path_parameter: Some("The user's id (UUID)"),
+            bearer: true,
+            errors: &[ErrorCode::InvalidUserId, ErrorCode::Unauthenticated],
+        },
     },
 ];
 
