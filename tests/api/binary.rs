@@ -7,16 +7,16 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::helpers::{PASSWORD, TEST_FLAGS, TestDatabase};
+use crate::helpers::{Api, PASSWORD, TEST_FLAGS, TestDatabase, assert_race_creates_one};
 
 const BIN: &str = env!("CARGO_BIN_EXE_gatehouse");
 
 /// A `gatehouse serve` child process logging JSON, with its output captured.
 struct Served {
     child: Child,
-    address: SocketAddr,
+    api: Api,
     lines: Arc<Mutex<Vec<String>>>,
 }
 
@@ -64,16 +64,20 @@ fn serve(database: &TestDatabase, extra: &[&str]) -> Served {
         .expect("server announced its address");
     Served {
         child,
-        address,
+        api: Api::new(address),
         lines,
     }
 }
 
-impl Served {
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.address, path)
-    }
+impl std::ops::Deref for Served {
+    type Target = Api;
 
+    fn deref(&self) -> &Api {
+        &self.api
+    }
+}
+
+impl Served {
     fn signal(&self, name: &str) {
         let status = Command::new("kill")
             .args([&format!("-{name}"), &self.child.id().to_string()])
@@ -175,12 +179,9 @@ async fn sigterm_finishes_in_flight_requests_then_exits_0() {
         &database,
         &["--argon2-memory-kib", "65536", "--argon2-iterations", "8"],
     );
-    let client = reqwest::Client::new();
-    let body = json!({"username": "slow", "email": "slow@example.com", "password": PASSWORD});
-    let in_flight = tokio::spawn({
-        let (client, url) = (client.clone(), served.url("/user/register/"));
-        async move { client.post(url).json(&body).send().await }
-    });
+    let api = served.api.clone();
+    let in_flight =
+        tokio::spawn(async move { api.try_register("slow", "slow@example.com", PASSWORD).await });
     tokio::time::sleep(Duration::from_millis(150)).await;
     served.signal("TERM");
     let response = in_flight
@@ -222,44 +223,20 @@ async fn no_log_line_at_debug_level_holds_a_secret() {
             "debug",
         ],
     );
-    let client = reqwest::Client::new();
-    let response = client
-        .post(served.url("/user/register/"))
-        .json(&json!({"username": "alice", "email": "alice@example.com", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let response = client
-        .post(served.url("/user/login/"))
-        .form(&[("username", "alice"), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+    served.register_ok("alice").await;
+    let response = served
+        .post_form(
+            "/user/login/",
+            &[("username", "alice"), ("password", PASSWORD)],
+        )
+        .await;
     let login: Value = response.json().await.unwrap();
     let token = login["token"].as_str().unwrap().to_owned();
     let id = login["user"]["id"].as_str().unwrap().to_owned();
-    let wrong = client
-        .post(served.url("/user/login/"))
-        .json(&json!({"username": "alice", "password": "Wrong-Secret-42"}))
-        .send()
-        .await
-        .unwrap();
+    let wrong = served.login("alice", "Wrong-Secret-42").await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
-    let me = client
-        .post(served.url("/graphql"))
-        .bearer_auth(&token)
-        .json(&json!({"query": "{ me { id } }"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(me.status(), StatusCode::OK);
-    let logout = client
-        .post(served.url(&format!("/user/logout/{id}/")))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(served.me(&token).await["id"], id.as_str());
+    let logout = served.logout(&id, Some(&token)).await;
     assert_eq!(logout.status(), StatusCode::OK);
     tokio::time::sleep(Duration::from_millis(300)).await;
 
@@ -297,17 +274,16 @@ async fn no_log_line_at_debug_level_holds_a_secret() {
 async fn every_answered_registration_survives_sigkill() {
     let database = TestDatabase::create().await;
     let mut served = serve(&database, TEST_FLAGS);
-    let client = reqwest::Client::new();
-    let url = served.url("/user/register/");
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     for i in 0..24 {
-        let (client, url, tx) = (client.clone(), url.clone(), tx.clone());
+        let (api, tx) = (served.api.clone(), tx.clone());
         tokio::spawn(async move {
-            let body = json!({"username": format!("durable{i}"), "email": format!("d{i}@example.com"), "password": PASSWORD});
-            let status = client
-                .post(url)
-                .json(&body)
-                .send()
+            let status = api
+                .try_register(
+                    &format!("durable{i}"),
+                    &format!("d{i}@example.com"),
+                    PASSWORD,
+                )
                 .await
                 .map(|r| r.status());
             let _ = tx.send((i, status));
@@ -342,12 +318,7 @@ async fn every_answered_registration_survives_sigkill() {
 
     let restarted = serve(&database, TEST_FLAGS);
     for i in &answered {
-        let response = client
-            .post(restarted.url("/user/login/"))
-            .json(&json!({"username": format!("durable{i}"), "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap();
+        let response = restarted.login(&format!("durable{i}"), PASSWORD).await;
         assert_eq!(
             response.status(),
             StatusCode::OK,
@@ -365,88 +336,24 @@ async fn two_server_processes_share_one_database() {
     let database = TestDatabase::create().await;
     let a = serve(&database, TEST_FLAGS);
     let b = serve(&database, TEST_FLAGS);
-    let client = reqwest::Client::new();
-    let post = |url: String, body: Value, token: Option<&str>| {
-        let mut request = client.post(url).json(&body);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        request.send()
-    };
-    let me = json!({"query": "{ me { id } }"});
-
-    let registered = post(
-        a.url("/user/register/"),
-        json!({"username": "alice", "email": "alice@example.com", "password": PASSWORD}),
-        None,
-    )
-    .await
-    .unwrap();
-    assert_eq!(registered.status(), StatusCode::CREATED);
-    let login: Value = post(
-        b.url("/user/login/"),
-        json!({"username": "alice", "password": PASSWORD}),
-        None,
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    let token = login["token"].as_str().unwrap();
-    let id = login["user"]["id"].as_str().unwrap();
-    let on_a: Value = post(a.url("/graphql"), me.clone(), Some(token))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(on_a["data"]["me"]["id"], id, "B's token works on A");
-    let logout = post(
-        a.url(&format!("/user/logout/{id}/")),
-        json!({}),
-        Some(token),
-    )
-    .await
-    .unwrap();
+    a.register_ok("alice").await;
+    let (token, id) = b.login_ok("alice").await;
+    assert_eq!(
+        a.me(&token).await["id"],
+        id.as_str(),
+        "B's token works on A"
+    );
+    let logout = a.logout(&id, Some(&token)).await;
     assert_eq!(logout.status(), StatusCode::OK);
-    let on_b: Value = post(b.url("/graphql"), me, Some(token))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(on_b["data"]["me"].is_null(), "the logout on A is seen by B");
-    let again = post(
-        b.url(&format!("/user/logout/{id}/")),
-        json!({}),
-        Some(token),
-    )
-    .await
-    .unwrap();
+    assert!(b.me(&token).await.is_null(), "the logout on A is seen by B");
+    let again = b.logout(&id, Some(&token)).await;
     assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
 
-    let attempts = (0..30).map(|i| {
-        let url = if i % 2 == 0 { a.url("/user/register/") } else { b.url("/user/register/") };
-        let body = json!({"username": "racer", "email": format!("r{i}@example.com"), "password": PASSWORD});
-        let request = client.post(url).json(&body).send();
-        async move {
-            let response = request.await.unwrap();
-            let status = response.status();
-            (status, response.json::<Value>().await.unwrap())
-        }
-    });
-    let results = futures::future::join_all(attempts).await;
-    assert_eq!(
-        results
-            .iter()
-            .filter(|(s, _)| *s == StatusCode::CREATED)
-            .count(),
-        1,
-        "{results:?}"
-    );
-    for (status, body) in results.iter().filter(|(s, _)| *s != StatusCode::CREATED) {
-        assert_eq!(*status, StatusCode::BAD_REQUEST, "{body}");
-        assert_eq!(body["code"], "USERNAME_TAKEN");
-    }
+    let attempts: Vec<_> = (0..30)
+        .map(|i| {
+            let server = if i % 2 == 0 { &a } else { &b };
+            (&server.api, "racer".into(), format!("r{i}@example.com"))
+        })
+        .collect();
+    assert_race_creates_one(&attempts, "USERNAME_TAKEN").await;
 }

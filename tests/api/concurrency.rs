@@ -5,24 +5,15 @@ use std::collections::HashSet;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{PASSWORD, assert_one_created, spawn_app, spawn_app_with};
+use crate::helpers::{PASSWORD, assert_race_creates_one, spawn_app, spawn_app_with};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn thirty_concurrent_registrations_of_one_name_create_one_user() {
     let app = spawn_app().await;
-    let attempts = (0..30).map(|i| {
-        let app = &app;
-        async move {
-            let response = app
-                .register("racer", &format!("racer{i}@example.com"), PASSWORD)
-                .await;
-            let status = response.status();
-            let body: Value = response.json().await.unwrap();
-            (status, body)
-        }
-    });
-    let results = futures::future::join_all(attempts).await;
-    assert_one_created(&results, "USERNAME_TAKEN");
+    let attempts: Vec<_> = (0..30)
+        .map(|i| (&*app, "racer".into(), format!("racer{i}@example.com")))
+        .collect();
+    assert_race_creates_one(&attempts, "USERNAME_TAKEN").await;
     let rows = app.sql("SELECT id FROM users").await;
     assert_eq!(rows.len(), 1);
 }
@@ -30,22 +21,17 @@ async fn thirty_concurrent_registrations_of_one_name_create_one_user() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_registrations_of_one_email_create_one_user() {
     let app = spawn_app().await;
-    let attempts = (0..20).map(|i| {
-        let app = &app;
-        async move {
+    let attempts: Vec<_> = (0..20)
+        .map(|i| {
             let email = if i % 2 == 0 {
                 "Shared@Example.com"
             } else {
                 "shared@example.com"
             };
-            let response = app.register(&format!("user{i}"), email, PASSWORD).await;
-            let status = response.status();
-            let body: Value = response.json().await.unwrap();
-            (status, body)
-        }
-    });
-    let results = futures::future::join_all(attempts).await;
-    assert_one_created(&results, "EMAIL_TAKEN");
+            (&*app, format!("user{i}"), email.to_owned())
+        })
+        .collect();
+    assert_race_creates_one(&attempts, "EMAIL_TAKEN").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -114,8 +100,7 @@ async fn a_full_hashing_queue_answers_503_with_retry_after() {
         assert_eq!(body["status"], 503);
     }
     // Still answering afterwards.
-    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
-    assert_eq!(health.status(), StatusCode::OK);
+    app.assert_healthy().await;
     assert_eq!(app.login("alice", PASSWORD).await.status(), StatusCode::OK);
 }
 

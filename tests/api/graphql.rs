@@ -1,7 +1,9 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, gql_code, problem, spawn_app, spawn_app_with};
+use crate::helpers::{
+    PASSWORD, assert_method_not_allowed, gql_code, html_page, problem, spawn_app, spawn_app_with,
+};
 
 const REGISTER: &str = "mutation($input: RegisterInput!) { register(input: $input) { id username email dateJoined lastLogin isLoggedIn } }";
 const LOGIN: &str = "mutation($input: LoginInput!) { login(input: $input) { token tokenType expiresAt user { id username lastLogin isLoggedIn } } }";
@@ -157,38 +159,14 @@ async fn rest_and_graphql_share_accounts_and_codes() {
 async fn mutations_are_never_run_over_get() {
     let app = spawn_app().await;
     let query = "mutation { register(input: {username: \"eve\", email: \"eve@example.com\", password: \"Vq7#kPz!rw\"}) { id } }";
-    let response = app
-        .client
-        .get(app.url("/graphql"))
-        .query(&[("query", query)])
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        response.headers()["allow"]
-            .to_str()
-            .unwrap()
-            .contains("POST")
-    );
-    problem(
-        response,
-        StatusCode::METHOD_NOT_ALLOWED,
-        "METHOD_NOT_ALLOWED",
-    )
-    .await;
+    assert_method_not_allowed(app.graphql_get(query).await, &["GET", "POST"]).await;
     assert_eq!(
         app.login("eve", PASSWORD).await.status(),
         StatusCode::BAD_REQUEST,
         "nothing was registered"
     );
     // Queries over GET are fine.
-    let response = app
-        .client
-        .get(app.url("/graphql"))
-        .query(&[("query", "{ me { id } }")])
-        .send()
-        .await
-        .unwrap();
+    let response = app.graphql_get("{ me { id } }").await;
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body, json!({"data": {"me": null}}));
@@ -197,15 +175,8 @@ async fn mutations_are_never_run_over_get() {
 #[tokio::test]
 async fn the_playground_is_served_and_can_be_switched_off() {
     let app = spawn_app().await;
-    let response = app.client.get(app.url("/graphql")).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    assert!(
-        response.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
-    assert!(response.text().await.unwrap().contains("graphiql"));
+    let (_, page) = html_page(app.get("/graphql").await).await;
+    assert!(page.contains("graphiql"));
     let app = spawn_app_with(&[
         "--graphql-playground",
         "false",
@@ -213,7 +184,7 @@ async fn the_playground_is_served_and_can_be_switched_off() {
         "false",
     ])
     .await;
-    let response = app.client.get(app.url("/graphql")).send().await.unwrap();
+    let response = app.get("/graphql").await;
     problem(response, StatusCode::BAD_REQUEST, "BAD_REQUEST").await;
     let (_, body) = app
         .graphql("{ __schema { types { name } } }", json!({}), None)
@@ -239,23 +210,9 @@ async fn depth_complexity_and_batch_limits_hold() {
     let (_, body) = app.graphql(&nested, json!({}), None).await;
     assert_eq!(gql_code(&body), "BAD_REQUEST");
     let batch: Vec<Value> = (0..11).map(|_| json!({"query": "{ me { id } }"})).collect();
-    let response = app
-        .client
-        .post(app.url("/graphql"))
-        .json(&batch)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    let batch: Vec<Value> = (0..2).map(|_| json!({"query": "{ me { id } }"})).collect();
-    let response = app
-        .client
-        .post(app.url("/graphql"))
-        .json(&batch)
-        .send()
-        .await
-        .unwrap();
-    let body: Value = response.json().await.unwrap();
+    let (status, _) = app.graphql_batch(&batch).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (_, body) = app.graphql_batch(&batch[..2]).await;
     assert_eq!(
         body,
         json!([{"data": {"me": null}}, {"data": {"me": null}}])
@@ -265,19 +222,14 @@ async fn depth_complexity_and_batch_limits_hold() {
 #[tokio::test]
 async fn requests_that_are_not_graphql_get_problem_details() {
     let app = spawn_app().await;
-    let post = |content_type: &'static str, body: String| {
-        app.client
-            .post(app.url("/graphql"))
-            .header("content-type", content_type)
-            .body(body)
-            .send()
-    };
-    let response = post("application/json", "{not json".into()).await.unwrap();
+    let post =
+        |content_type: &'static str, body: String| app.post_raw("/graphql", content_type, body);
+    let response = post("application/json", "{not json".into()).await;
     assert_eq!(response.headers()["cache-control"], "no-store");
     problem(response, StatusCode::BAD_REQUEST, "BAD_REQUEST").await;
-    let response = post("application/json", "42".into()).await.unwrap();
+    let response = post("application/json", "42".into()).await;
     problem(response, StatusCode::BAD_REQUEST, "BAD_REQUEST").await;
-    let response = post("text/plain", "{ me { id } }".into()).await.unwrap();
+    let response = post("text/plain", "{ me { id } }".into()).await;
     problem(
         response,
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -285,28 +237,16 @@ async fn requests_that_are_not_graphql_get_problem_details() {
     )
     .await;
     let huge = json!({"query": format!("{{ me {{ id }} }} #{}", "x".repeat(17_000))}).to_string();
-    let response = post("application/json", huge).await.unwrap();
+    let response = post("application/json", huge).await;
     problem(response, StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE").await;
     // A query string is held to the body limit…
     let small = spawn_app_with(&["--body-limit", "8192"]).await;
     let long_get = format!("{{ me {{ id }} }} #{}", "x".repeat(10_000));
-    let response = small
-        .client
-        .get(small.url("/graphql"))
-        .query(&[("query", long_get)])
-        .send()
-        .await
-        .unwrap();
+    let response = small.graphql_get(&long_get).await;
     problem(response, StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE").await;
     // …and past the head limit hyper refuses the request before routing.
     let longer_get = format!("{{ me {{ id }} }} #{}", "x".repeat(17_000));
-    let response = app
-        .client
-        .get(app.url("/graphql"))
-        .query(&[("query", longer_get)])
-        .send()
-        .await
-        .unwrap();
+    let response = app.graphql_get(&longer_get).await;
     assert_eq!(
         response.status(),
         StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE

@@ -1,22 +1,25 @@
-//! `spawn_app` and one helper per endpoint.
+//! `spawn_app` and the test databases. The requests themselves are in
+//! `client.rs`; a `TestApp` is an `Api` to its server, plus the database.
 
 use std::net::SocketAddr;
+use std::ops::Deref;
 
 use clap::Parser;
 use gatehouse::app::Application;
 use gatehouse::config::Cli;
-use reqwest::{Response, StatusCode};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
-use serde_json::{Value, json};
 use tempfile::TempDir;
+
+pub use crate::client::{
+    Api, assert_method_not_allowed, assert_race_creates_one, gql_code, html_page, keys, problem,
+};
 
 /// A password that passes every rule.
 pub const PASSWORD: &str = "Vq7#kPz!rw";
 
 pub struct TestApp {
-    pub address: SocketAddr,
-    pub client: reqwest::Client,
+    pub api: Api,
     /// A connection of the test's own to the server's database.
     pub db: DatabaseConnection,
     pub database: TestDatabase,
@@ -226,116 +229,21 @@ async fn start(database: TestDatabase, url: &str, base: &[&str], flags: &[&str])
         .await
         .expect("test db connection");
     TestApp {
-        address,
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client"),
+        api: Api::new(address),
         db,
         database,
     }
 }
 
+impl Deref for TestApp {
+    type Target = Api;
+
+    fn deref(&self) -> &Api {
+        &self.api
+    }
+}
+
 impl TestApp {
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.address, path)
-    }
-
-    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
-        self.client
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .expect("request")
-    }
-
-    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Response {
-        self.client
-            .post(self.url(path))
-            .form(form)
-            .send()
-            .await
-            .expect("request")
-    }
-
-    pub async fn register(&self, username: &str, email: &str, password: &str) -> Response {
-        self.post_json(
-            "/user/register/",
-            &json!({ "username": username, "email": email, "password": password }),
-        )
-        .await
-    }
-
-    /// Registers `username` with `PASSWORD` and returns its id.
-    pub async fn register_ok(&self, username: &str) -> String {
-        let response = self
-            .register(username, &format!("{username}@example.com"), PASSWORD)
-            .await;
-        assert_eq!(
-            response.status(),
-            StatusCode::CREATED,
-            "register {username}"
-        );
-        let body: Value = response.json().await.unwrap();
-        body["id"].as_str().unwrap().to_owned()
-    }
-
-    pub async fn login(&self, username: &str, password: &str) -> Response {
-        self.post_json(
-            "/user/login/",
-            &json!({ "username": username, "password": password }),
-        )
-        .await
-    }
-
-    /// Logs in and returns (token, user id).
-    pub async fn login_ok(&self, username: &str) -> (String, String) {
-        let response = self.login(username, PASSWORD).await;
-        assert_eq!(response.status(), StatusCode::OK, "login {username}");
-        let body: Value = response.json().await.unwrap();
-        (
-            body["token"].as_str().unwrap().to_owned(),
-            body["user"]["id"].as_str().unwrap().to_owned(),
-        )
-    }
-
-    pub async fn logout(&self, user_id: &str, token: Option<&str>) -> Response {
-        let mut request = self
-            .client
-            .post(self.url(&format!("/user/logout/{user_id}/")));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        request.send().await.expect("request")
-    }
-
-    /// Runs a GraphQL document; returns the status and the JSON body.
-    pub async fn graphql(
-        &self,
-        query: &str,
-        variables: Value,
-        token: Option<&str>,
-    ) -> (StatusCode, Value) {
-        let mut request = self
-            .client
-            .post(self.url("/graphql"))
-            .json(&json!({ "query": query, "variables": variables }));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        let response = request.send().await.expect("request");
-        let status = response.status();
-        (status, response.json().await.expect("JSON body"))
-    }
-
-    pub async fn me(&self, token: &str) -> Value {
-        let (_, body) = self
-            .graphql("{ me { id username isLoggedIn } }", json!({}), Some(token))
-            .await;
-        body["data"]["me"].clone()
-    }
-
     /// Runs SQL on the test's database and returns the rows as JSON-ish text.
     pub async fn sql(&self, sql: &str) -> Vec<sea_orm::QueryResult> {
         self.db
@@ -355,41 +263,5 @@ impl TestApp {
             ))
             .await
             .expect("statement");
-    }
-}
-
-/// Reads a response as a problem: checks its media type, returns the body.
-pub async fn problem(response: Response, status: StatusCode, code: &str) -> Value {
-    assert_eq!(response.status(), status);
-    let content_type = response.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert_eq!(content_type, "application/problem+json");
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["code"], code, "{body}");
-    assert_eq!(body["status"], status.as_u16());
-    assert!(body["detail"].is_string());
-    body
-}
-
-/// The `extensions.code` of the first GraphQL error.
-pub fn gql_code(body: &Value) -> &str {
-    body["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or("<none>")
-}
-
-/// Checks the outcome of a registration race: exactly one 201, every other
-/// attempt a 400 with `code`, never anything else.
-pub fn assert_one_created(results: &[(StatusCode, Value)], code: &str) {
-    let created = results
-        .iter()
-        .filter(|(s, _)| *s == StatusCode::CREATED)
-        .count();
-    assert_eq!(created, 1, "{results:?}");
-    for (status, body) in results.iter().filter(|(s, _)| *s != StatusCode::CREATED) {
-        assert_eq!(*status, StatusCode::BAD_REQUEST, "{body}");
-        assert_eq!(body["code"], code);
     }
 }

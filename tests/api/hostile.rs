@@ -66,15 +66,11 @@ async fn send(app: &TestApp, label: &str, request: reqwest::RequestBuilder) -> (
 }
 
 fn json_post(app: &TestApp, path: &str, body: impl Into<reqwest::Body>) -> reqwest::RequestBuilder {
-    app.client
-        .post(app.url(path))
-        .header("content-type", "application/json")
-        .body(body)
+    app.raw_post(path, "application/json", body)
 }
 
 async fn still_alive(app: &TestApp) {
-    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
-    assert_eq!(health.status(), StatusCode::OK);
+    app.assert_healthy().await;
     app.login_ok("victim").await;
 }
 
@@ -194,11 +190,11 @@ async fn deep_nesting_nul_bytes_bad_encodings_and_long_fields() {
         json_post(&app, "/user/login/", invalid_utf8),
     )
     .await;
-    let form = app
-        .client
-        .post(app.url("/user/login/"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(b"username=%FF%FE%00&password=%C0%80".to_vec());
+    let form = app.raw_post(
+        "/user/login/",
+        "application/x-www-form-urlencoded",
+        b"username=%FF%FE%00&password=%C0%80".to_vec(),
+    );
     send(&app, "invalid UTF-8 form", form).await;
     for surrogate in ["\\ud800", "\\udfff", "\\ud800\\ud800"] {
         let body = format!("{{\"username\": \"{surrogate}\", \"password\": \"x\"}}");
@@ -253,10 +249,7 @@ async fn hostile_authorization_headers_and_ids() {
             "authorization {:?}",
             &header.as_bytes()[..header.len().min(30)]
         );
-        let logout = app
-            .client
-            .post(app.url(&format!("/user/logout/{id}/")))
-            .header("authorization", header.clone());
+        let logout = app.post_with_authorization(&format!("/user/logout/{id}/"), header.clone());
         let (status, _) = send(&app, &label, logout).await;
         assert!(
             [
@@ -267,9 +260,7 @@ async fn hostile_authorization_headers_and_ids() {
             "{label}: {status}"
         );
         let me = app
-            .client
-            .post(app.url("/graphql"))
-            .header("authorization", header)
+            .post_with_authorization("/graphql", header)
             .json(&json!({"query": "{ me { id } }"}));
         send(&app, &label, me).await;
     }
@@ -281,10 +272,10 @@ async fn hostile_authorization_headers_and_ids() {
         &"9".repeat(5000),
         "%F0%9F%98%80",
     ] {
-        let logout = app
-            .client
-            .post(app.url(&format!("/user/logout/{bad_id}/")))
-            .bearer_auth(&token);
+        let logout = app.post_with_authorization(
+            &format!("/user/logout/{bad_id}/"),
+            format!("Bearer {token}"),
+        );
         send(&app, bad_id, logout).await;
     }
     // The real session survived all of that.

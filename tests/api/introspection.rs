@@ -119,25 +119,15 @@ async fn graphiqls_and_the_default_introspection_queries_are_answered_too() {
 #[tokio::test]
 async fn introspection_is_answered_on_get_and_in_a_batch() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .get(app.url("/graphql"))
-        .query(&[("query", ALL_OPTIONS)])
-        .send()
-        .await
-        .unwrap();
+    let response = app.graphql_get(ALL_OPTIONS).await;
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.unwrap();
     assert!(body.get("errors").is_none(), "{body}");
-    let batch = json!([{"query": ALL_OPTIONS}, {"query": "{ me { id } }"}]);
-    let response = app
-        .client
-        .post(app.url("/graphql"))
-        .json(&batch)
-        .send()
-        .await
-        .unwrap();
-    let body: Value = response.json().await.unwrap();
+    let batch = [
+        json!({"query": ALL_OPTIONS}),
+        json!({"query": "{ me { id } }"}),
+    ];
+    let (_, body) = app.graphql_batch(&batch).await;
     assert!(body[0].get("errors").is_none(), "{body}");
     assert_eq!(body[1], json!({"data": {"me": null}}));
 }

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed set-up step should stop it loudly
 
+mod client;
 mod helpers;
 
 mod hostile;

@@ -3,17 +3,12 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{html_page, spawn_app};
 
 #[tokio::test]
 async fn every_rest_route_and_status_is_documented() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap();
+    let response = app.get("/openapi.json").await;
     assert_eq!(response.status(), StatusCode::OK);
     let document: Value = response.json().await.unwrap();
     assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));
@@ -81,21 +76,8 @@ async fn every_rest_route_and_status_is_documented() {
 #[tokio::test]
 async fn the_reference_page_is_served() {
     let app = spawn_app().await;
-    let response = app.client.get(app.url("/docs")).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    assert!(
-        response.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
+    let (_, page) = html_page(app.get("/docs").await).await;
     // The page is Scalar, compiled in; its script reads /openapi.json
     // (tests/api/pages.rs checks its assets, the browser test what it shows).
-    assert!(
-        response
-            .text()
-            .await
-            .unwrap()
-            .contains("Gatehouse · REST API")
-    );
+    assert!(page.contains("Gatehouse · REST API"));
 }

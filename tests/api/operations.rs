@@ -8,9 +8,9 @@ use crate::helpers::spawn_app;
 #[tokio::test]
 async fn healthz_and_readyz_answer_200() {
     let app = spawn_app().await;
-    let response = app.client.get(app.url("/healthz")).send().await.unwrap();
+    let response = app.get("/healthz").await;
     assert_eq!(response.status(), StatusCode::OK);
-    let response = app.client.get(app.url("/readyz")).send().await.unwrap();
+    let response = app.get("/readyz").await;
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["status"], "ready");
@@ -21,10 +21,10 @@ async fn readyz_is_503_when_the_database_stops_answering() {
     let app = spawn_app().await;
     // The schema disappears under the running server: it can no longer serve.
     app.exec("DROP TABLE sessions").await;
-    let response = app.client.get(app.url("/readyz")).send().await.unwrap();
+    let response = app.get("/readyz").await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(response.headers().contains_key("retry-after"));
-    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    let health = app.get("/healthz").await;
     assert_eq!(
         health.status(),
         StatusCode::OK,
@@ -43,15 +43,10 @@ async fn request_ids_are_echoed_or_generated() {
         .await
         .unwrap();
     assert_eq!(response.headers()["x-request-id"], "trace-me-123");
-    let response = app.client.get(app.url("/healthz")).send().await.unwrap();
+    let response = app.get("/healthz").await;
     let generated = response.headers()["x-request-id"].to_str().unwrap();
     uuid::Uuid::parse_str(generated).unwrap();
-    let response = app
-        .client
-        .post(app.url("/user/login/"))
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_empty("/user/login/").await;
     assert!(
         response.headers().contains_key("x-request-id"),
         "errors carry it too"

@@ -4,7 +4,7 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{TestApp, problem, spawn_app};
+use crate::helpers::{TestApp, html_page, problem, spawn_app};
 
 /// The `src` and `href` values of a page.
 fn references(html: &str) -> Vec<String> {
@@ -21,15 +21,7 @@ fn references(html: &str) -> Vec<String> {
 }
 
 async fn check_page(app: &TestApp, path: &str, title: &str) {
-    let response = app.client.get(app.url(path)).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK, "{path}");
-    let headers = response.headers().clone();
-    assert!(
-        headers["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
+    let (headers, html) = html_page(app.get(path).await).await;
     let csp = headers["content-security-policy"].to_str().unwrap();
     for directive in [
         "default-src 'self'",
@@ -43,7 +35,6 @@ async fn check_page(app: &TestApp, path: &str, title: &str) {
         !csp.contains("unsafe-eval") && !csp.contains("http"),
         "{csp}"
     );
-    let html = response.text().await.unwrap();
     assert!(html.contains(title), "{path}");
     assert!(!html.contains("<script>"), "{path}: an inline script");
     let references = references(&html);
@@ -56,7 +47,7 @@ async fn check_page(app: &TestApp, path: &str, title: &str) {
             reference.starts_with("/assets/"),
             "{path} loads {reference}"
         );
-        let asset = app.client.get(app.url(&reference)).send().await.unwrap();
+        let asset = app.get(&reference).await;
         assert_eq!(asset.status(), StatusCode::OK, "{reference}");
         let kind = asset.headers()["content-type"].to_str().unwrap().to_owned();
         assert!(
@@ -77,12 +68,7 @@ async fn graphiql_and_the_rest_reference_are_served_with_their_assets() {
     let app = spawn_app().await;
     check_page(&app, "/graphql", "Gatehouse · GraphiQL").await;
     check_page(&app, "/docs", "Gatehouse · REST API").await;
-    let licences = app
-        .client
-        .get(app.url("/assets/THIRD_PARTY_LICENSES.txt"))
-        .send()
-        .await
-        .unwrap();
+    let licences = app.get("/assets/THIRD_PARTY_LICENSES.txt").await;
     assert_eq!(licences.status(), StatusCode::OK);
     // Its name has no content hash: revalidated, never cached for good.
     assert_eq!(licences.headers()["cache-control"], "no-cache");
@@ -105,7 +91,7 @@ async fn unknown_assets_are_404_problems() {
         "/assets/%2e%2e/%2e%2e/Cargo.toml",
         "/assets/",
     ] {
-        let response = app.client.get(app.url(path)).send().await.unwrap();
+        let response = app.get(path).await;
         problem(response, StatusCode::NOT_FOUND, "NOT_FOUND").await;
     }
 }

@@ -54,8 +54,7 @@ async fn a_body_trickled_slower_than_the_body_timeout_gets_408() {
             started.elapsed()
         );
     }
-    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
-    assert_eq!(health.status(), StatusCode::OK);
+    app.assert_healthy().await;
 }
 
 #[tokio::test]
@@ -70,24 +69,17 @@ async fn graphql_bodies_without_a_length_are_still_held_to_the_limit() {
             ))
         })
         .collect();
-    let response = app
-        .client
-        .post(app.url("/graphql"))
-        .header("content-type", "application/json")
-        .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks)))
-        .send()
-        .await
-        .unwrap();
+    let stream = reqwest::Body::wrap_stream(futures::stream::iter(chunks));
+    let response = app.post_raw("/graphql", "application/json", stream).await;
     problem(response, StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE").await;
     // Multipart (GraphQL file uploads) is not taken.
     let response = app
-        .client
-        .post(app.url("/graphql"))
-        .header("content-type", "multipart/form-data; boundary=x")
-        .body("--x\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{}\r\n--x--\r\n")
-        .send()
-        .await
-        .unwrap();
+        .post_raw(
+            "/graphql",
+            "multipart/form-data; boundary=x",
+            "--x\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{}\r\n--x--\r\n",
+        )
+        .await;
     problem(
         response,
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -137,7 +129,7 @@ async fn too_many_or_too_large_headers_get_431() {
         StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
     );
     // Ordinary requests still pass.
-    let response = app.client.get(app.url("/healthz")).send().await.unwrap();
+    let response = app.get("/healthz").await;
     assert_eq!(response.status(), StatusCode::OK);
 }
 

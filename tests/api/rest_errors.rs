@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, problem, spawn_app};
+use crate::helpers::{PASSWORD, assert_method_not_allowed, problem, spawn_app};
 
 #[tokio::test]
 async fn a_body_over_16_kib_is_413() {
@@ -19,23 +19,14 @@ async fn a_body_over_16_kib_is_413() {
     // Without a Content-Length (chunked), the limit still holds.
     let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
         (0..40).map(|_| Ok(vec![b' '; 1024])).collect();
+    let stream = reqwest::Body::wrap_stream(futures::stream::iter(chunks));
     let response = app
-        .client
-        .post(app.url("/user/login/"))
-        .header("content-type", "application/json")
-        .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks)))
-        .send()
-        .await
-        .unwrap();
+        .post_raw("/user/login/", "application/json", stream)
+        .await;
     problem(response, StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE").await;
     let response = app
-        .client
-        .post(app.url("/graphql"))
-        .header("content-type", "application/json")
-        .body(" ".repeat(20_000))
-        .send()
-        .await
-        .unwrap();
+        .post_raw("/graphql", "application/json", " ".repeat(20_000))
+        .await;
     problem(response, StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE").await;
 }
 
@@ -49,13 +40,8 @@ async fn other_media_types_are_415() {
         "garbage",
     ] {
         let response = app
-            .client
-            .post(app.url("/user/login/"))
-            .header("content-type", content_type)
-            .body("username=alice&password=x")
-            .send()
-            .await
-            .unwrap();
+            .post_raw("/user/login/", content_type, "username=alice&password=x")
+            .await;
         problem(
             response,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -74,24 +60,16 @@ async fn malformed_bodies_are_400_bad_request() {
         ("application/json", "\"text\""),
         ("application/json", "{\"a\": \"\\ud800\"}"),
     ] {
-        let response = app
-            .client
-            .post(app.url("/user/register/"))
-            .header("content-type", content_type)
-            .body(body)
-            .send()
-            .await
-            .unwrap();
+        let response = app.post_raw("/user/register/", content_type, body).await;
         problem(response, StatusCode::BAD_REQUEST, "BAD_REQUEST").await;
     }
     let response = app
-        .client
-        .post(app.url("/user/register/"))
-        .header("content-type", "application/json")
-        .body(vec![0xFF, 0xFE, b'{', b'}'])
-        .send()
-        .await
-        .unwrap();
+        .post_raw(
+            "/user/register/",
+            "application/json",
+            vec![0xFF, 0xFE, b'{', b'}'],
+        )
+        .await;
     problem(response, StatusCode::BAD_REQUEST, "BAD_REQUEST").await;
 }
 
@@ -99,7 +77,7 @@ async fn malformed_bodies_are_400_bad_request() {
 async fn unknown_paths_are_404_and_wrong_methods_405_with_allow() {
     let app = spawn_app().await;
     for path in ["/", "/user", "/user/registe", "/user/logout/", "/admin/"] {
-        let response = app.client.get(app.url(path)).send().await.unwrap();
+        let response = app.get(path).await;
         problem(response, StatusCode::NOT_FOUND, "NOT_FOUND").await;
     }
     for path in ["/user/register/", "/user/login", "/user/logout/abc/"] {
@@ -108,41 +86,19 @@ async fn unknown_paths_are_404_and_wrong_methods_405_with_allow() {
             reqwest::Method::PUT,
             reqwest::Method::DELETE,
         ] {
-            let response = app
-                .client
-                .request(method.clone(), app.url(path))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(response.headers()["allow"], "POST", "{method} {path}");
-            problem(
-                response,
-                StatusCode::METHOD_NOT_ALLOWED,
-                "METHOD_NOT_ALLOWED",
-            )
-            .await;
+            let response = app.request(method, path).await;
+            assert_method_not_allowed(response, &["POST"]).await;
         }
     }
-    let response = app.client.delete(app.url("/graphql")).send().await.unwrap();
-    assert!(
-        response.headers()["allow"]
-            .to_str()
-            .unwrap()
-            .contains("POST")
-    );
-    problem(
-        response,
-        StatusCode::METHOD_NOT_ALLOWED,
-        "METHOD_NOT_ALLOWED",
-    )
-    .await;
+    let response = app.request(reqwest::Method::DELETE, "/graphql").await;
+    assert_method_not_allowed(response, &["GET", "HEAD", "POST"]).await;
 }
 
 #[tokio::test]
 async fn every_response_is_nosniff() {
     let app = spawn_app().await;
     for path in ["/healthz", "/readyz", "/nope", "/graphql"] {
-        let response = app.client.get(app.url(path)).send().await.unwrap();
+        let response = app.get(path).await;
         assert_eq!(
             response.headers()["x-content-type-options"],
             "nosniff",

@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, problem, spawn_app};
+use crate::helpers::{PASSWORD, keys, problem, spawn_app};
 
 #[tokio::test]
 async fn login_answers_200_with_a_token_and_the_user() {
@@ -12,13 +12,8 @@ async fn login_answers_200_with_a_token_and_the_user() {
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["cache-control"], "no-store");
     let body: Value = response.json().await.unwrap();
-    let keys: Vec<&str> = body
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    assert_eq!(keys, ["token", "token_type", "expires_at", "user"]);
+    let fields = keys(&body);
+    assert_eq!(fields, ["token", "token_type", "expires_at", "user"]);
     assert_eq!(body["token_type"], "Bearer");
     let token = body["token"].as_str().unwrap();
     assert!(token.starts_with("gat_") && token.len() > 40, "{token}");
@@ -30,14 +25,9 @@ async fn login_answers_200_with_a_token_and_the_user() {
             && ttl < chrono::Duration::days(7) + chrono::Duration::minutes(1)
     );
     let user = &body["user"];
-    let keys: Vec<&str> = user
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let fields = keys(user);
     assert_eq!(
-        keys,
+        fields,
         ["id", "username", "email", "date_joined", "last_login"]
     );
     assert_eq!(user["id"], id.as_str());

@@ -10,13 +10,7 @@ async fn logout_with_the_token_ends_that_session() {
     let (token, id) = app.login_ok("alice").await;
     for path in [format!("/user/logout/{id}"), format!("/user/logout/{id}/")] {
         let (token, _) = app.login_ok("alice").await;
-        let response = app
-            .client
-            .post(app.url(&path))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
+        let response = app.logout_at(&path, Some(&token)).await;
         assert_eq!(response.status(), StatusCode::OK, "{path}");
         assert_eq!(response.headers()["cache-control"], "no-store");
         let body: Value = response.json().await.unwrap();
@@ -89,14 +83,12 @@ async fn junk_altered_and_expired_tokens_are_401() {
         );
         problem(response, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
     }
-    for header in ["Bearer", "Bearer    ", "bearer junk"] {
-        let response = app
-            .client
-            .post(app.url(&format!("/user/logout/{id}/")))
-            .header("authorization", header)
+    let logout_with = |header: &'static str| {
+        app.post_with_authorization(&format!("/user/logout/{id}/"), header)
             .send()
-            .await
-            .unwrap();
+    };
+    for header in ["Bearer", "Bearer    ", "bearer junk"] {
+        let response = logout_with(header).await.unwrap();
         assert_eq!(
             response.headers()["www-authenticate"],
             "Bearer error=\"invalid_token\"",
@@ -106,13 +98,7 @@ async fn junk_altered_and_expired_tokens_are_401() {
     }
     // Another scheme is not a refused bearer token: a bare challenge.
     for header in ["Basic YWxpY2U6cHc=", "token abc", "Digest"] {
-        let response = app
-            .client
-            .post(app.url(&format!("/user/logout/{id}/")))
-            .header("authorization", header)
-            .send()
-            .await
-            .unwrap();
+        let response = logout_with(header).await.unwrap();
         assert_eq!(response.headers()["www-authenticate"], "Bearer", "{header}");
         problem(response, StatusCode::UNAUTHORIZED, "UNAUTHENTICATED").await;
     }

@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, problem, spawn_app};
+use crate::helpers::{PASSWORD, keys, problem, spawn_app};
 
 #[tokio::test]
 async fn register_json_answers_201_with_the_user_and_no_hash() {
@@ -11,13 +11,8 @@ async fn register_json_answers_201_with_the_user_and_no_hash() {
     assert_eq!(response.headers()["content-type"], "application/json");
     assert_eq!(response.headers()["cache-control"], "no-store");
     let body: Value = response.json().await.unwrap();
-    let keys: Vec<&str> = body
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    assert_eq!(keys, ["id", "username", "email", "date_joined"]);
+    let fields = keys(&body);
+    assert_eq!(fields, ["id", "username", "email", "date_joined"]);
     assert_eq!(body["username"], "alice");
     assert_eq!(body["email"], "alice@example.com");
     let id = uuid::Uuid::parse_str(body["id"].as_str().unwrap()).unwrap();
@@ -40,31 +35,24 @@ async fn register_accepts_form_bodies_and_both_path_forms() {
         .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let response = app
-        .client
-        .post(app.url("/user/register/"))
-        .header(
-            "content-type",
+        .post_raw(
+            "/user/register/",
             "Application/X-WWW-Form-URLEncoded; Charset=UTF-8",
+            format!(
+                "username=carol&email=carol%40example.com&password={}",
+                urlencode(PASSWORD)
+            ),
         )
-        .body(format!(
-            "username=carol&email=carol%40example.com&password={}",
-            urlencode(PASSWORD)
-        ))
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let response = app
-        .client
-        .post(app.url("/user/register"))
-        .header("content-type", "APPLICATION/JSON; charset=utf-8")
-        .body(
+        .post_raw(
+            "/user/register",
+            "APPLICATION/JSON; charset=utf-8",
             json!({"username": "dave", "email": "dave@example.com", "password": PASSWORD})
                 .to_string(),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(response.status(), StatusCode::CREATED);
 }
 
@@ -97,12 +85,7 @@ async fn each_missing_field_is_named() {
     let problem = problem(response, StatusCode::BAD_REQUEST, "VALIDATION_FAILED").await;
     assert_eq!(problem["errors"].as_object().unwrap().len(), 3);
     // An empty body, with or without a media type, is a body with no fields.
-    let response = app
-        .client
-        .post(app.url("/user/register/"))
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_empty("/user/register/").await;
     let problem =
         crate::helpers::problem(response, StatusCode::BAD_REQUEST, "VALIDATION_FAILED").await;
     assert_eq!(

@@ -12,7 +12,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use crate::helpers::{
-    PASSWORD, TestDatabase, assert_one_created, is_postgres, postgres_admin_url, spawn_at, spawn_on,
+    PASSWORD, TestDatabase, assert_race_creates_one, is_postgres, postgres_admin_url, spawn_at,
+    spawn_on,
 };
 
 /// Two servers on one database.
@@ -46,19 +47,13 @@ async fn a_token_from_one_instance_works_on_the_other_and_logout_is_seen_by_all(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn thirty_registrations_over_two_instances_create_one_user() {
     let (a, b) = two_instances().await;
-    let attempts = (0..30).map(|i| {
-        let app = if i % 2 == 0 { &a } else { &b };
-        async move {
-            let response = app
-                .register("racer", &format!("racer{i}@example.com"), PASSWORD)
-                .await;
-            let status = response.status();
-            let body: Value = response.json().await.unwrap();
-            (status, body)
-        }
-    });
-    let results = futures::future::join_all(attempts).await;
-    assert_one_created(&results, "USERNAME_TAKEN");
+    let attempts: Vec<_> = (0..30)
+        .map(|i| {
+            let app = if i % 2 == 0 { &a } else { &b };
+            (&**app, "racer".into(), format!("racer{i}@example.com"))
+        })
+        .collect();
+    assert_race_creates_one(&attempts, "USERNAME_TAKEN").await;
     assert_eq!(a.sql("SELECT id FROM users").await.len(), 1);
 }
 
@@ -134,7 +129,7 @@ async fn a_database_outage_gives_503_quickly_and_heals_by_itself() {
     app.login_ok("alice").await;
 
     proxy.cut();
-    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
     let started = Instant::now();
     let login = app.login("alice", PASSWORD).await;
@@ -147,13 +142,12 @@ async fn a_database_outage_gives_503_quickly_and_heals_by_itself() {
         took < Duration::from_secs(5),
         "503 within the acquire timeout, took {took:?}"
     );
-    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
-    assert_eq!(health.status(), StatusCode::OK);
+    app.assert_healthy().await;
 
     proxy.restore();
     let mut healed = false;
     for _ in 0..50 {
-        let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+        let ready = app.get("/readyz").await;
         if ready.status() == StatusCode::OK {
             healed = true;
             break;

@@ -109,15 +109,8 @@ async fn graphql_aliases_and_batches_do_not_bypass_it() {
                    "variables": {"i": {"username": "alice", "password": PASSWORD}}})
         })
         .collect();
-    let response = app
-        .client
-        .post(app.url("/graphql"))
-        .json(&batch)
-        .send()
-        .await
-        .unwrap();
-    let body: Vec<Value> = response.json().await.unwrap();
-    for item in body {
+    let (_, body) = app.graphql_batch(&batch).await;
+    for item in body.as_array().unwrap() {
         assert_eq!(
             item["errors"][0]["extensions"]["code"], "RATE_LIMITED",
             "{item}"
