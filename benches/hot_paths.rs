@@ -122,10 +122,60 @@ fn hashing(c: &mut Criterion) {
             .iter(|| pool.hash(SecretString::from(PASSWORD)))
     });
     group.bench_function("verify", |b| {
-        b.to_async(&runtime)
-            .iter(|| pool.verify(SecretString::from(PASSWORD), stored.clone()))
+        b.to_async(&runtime).iter(|| {
+            pool.verify(
+                SecretString::from(PASSWORD),
+                SecretString::from(PASSWORD),
+                stored.clone(),
+            )
+        })
     });
     group.finish();
+
+    // A first login of an imported account: the Django hash checked, then
+    // replaced by argon2id of the configured cost. One account per format of
+    // the fixture Django 5.2 made.
+    let mut group = c.benchmark_group("django hash, verified then rehashed");
+    group.sample_size(10);
+    for (format, stored, password) in django_fixture_hashes() {
+        group.bench_function(format, |b| {
+            b.to_async(&runtime).iter(|| {
+                let password = || SecretString::from(password.as_str());
+                pool.verify(password(), password(), stored.clone())
+            })
+        });
+    }
+    group.finish();
+}
+
+/// (format label, stored hash, password) for the first account of each
+/// hasher in tests/fixtures/django.
+fn django_fixture_hashes() -> Vec<(String, String, String)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/django");
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(format!("{dir}/{name}")).unwrap()).unwrap()
+    };
+    let (dump, manifest) = (read("dumpdata.json"), read("manifest.json"));
+    let mut seen = Vec::new();
+    for account in manifest["accounts"].as_array().unwrap() {
+        let label = account["hasher"].as_str().unwrap().to_owned();
+        if account["expect"] != "login" || seen.iter().any(|(l, _, _)| *l == label) {
+            continue;
+        }
+        let row = dump
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|row| row["pk"] == account["id"])
+            .unwrap();
+        let stored = row["fields"]["password"].as_str().unwrap().to_owned();
+        seen.push((
+            label,
+            stored,
+            account["password"].as_str().unwrap().to_owned(),
+        ));
+    }
+    seen
 }
 
 fn tokens(c: &mut Criterion) {

@@ -1,4 +1,5 @@
-//! Argon2id hashing on a bounded pool (SPEC §5).
+//! Argon2id hashing on a bounded pool (SPEC §5), and the verification of
+//! imported Django hashes (`django_hash`) on the same pool.
 //!
 //! A hash costs ~19 MiB and tens of milliseconds of one core, so it never runs
 //! on an async worker. `workers` dedicated threads hash, each reusing one
@@ -18,6 +19,7 @@ use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, PasswordVerifier as
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::oneshot;
 
+use super::django_hash::{self, Stored};
 use crate::error::Error;
 
 /// Settings of the hashing pool and of the argon2id cost.
@@ -50,10 +52,17 @@ impl Default for HashingConfig {
 #[derive(Debug)]
 pub enum Verification {
     Mismatch,
+    /// The stored hash is in a format that cannot be verified: no password
+    /// matches it. `format` names it for the log.
+    UnknownFormat {
+        format: &'static str,
+    },
     /// The password is right; `rehashed` holds a new PHC string when the
-    /// stored one was made with other parameters than the configured ones.
+    /// stored one was made with other parameters than the configured ones,
+    /// or by Django (`format` names the stored one's format).
     Match {
         rehashed: Option<String>,
+        format: &'static str,
     },
 }
 
@@ -100,15 +109,36 @@ impl HashPool {
             .await?
     }
 
-    /// Checks a (normalised) password against a stored PHC string, and rehashes
-    /// it in the same turn when its parameters are not the configured ones.
+    /// Checks a password against a stored hash, and rehashes it in the same
+    /// turn when it is not argon2id of the configured cost. A PHC string is
+    /// checked against the normalised password; a Django hash against the
+    /// password as typed, since Django hashed it so.
     pub async fn verify(
         &self,
-        password: SecretString,
+        normalised: SecretString,
+        as_typed: SecretString,
         stored: String,
     ) -> Result<Verification, Error> {
-        self.run(move |worker| worker.verify(password.expose_secret().as_bytes(), &stored))
-            .await?
+        self.run(move |worker| {
+            let normalised = normalised.expose_secret().as_bytes();
+            match django_hash::classify(&stored) {
+                Stored::Phc(phc) => worker.verify(normalised, phc),
+                Stored::Django(hash) => {
+                    if hash.verify(as_typed.expose_secret().as_bytes()) {
+                        let rehashed = Some(worker.hash(normalised)?);
+                        Ok(Verification::Match {
+                            rehashed,
+                            format: hash.algorithm(),
+                        })
+                    } else {
+                        Ok(Verification::Mismatch)
+                    }
+                }
+                Stored::Unusable => Ok(Verification::Mismatch),
+                Stored::Unknown(format) => Ok(Verification::UnknownFormat { format }),
+            }
+        })
+        .await?
     }
 
     /// Queues `job` for a hashing thread, or refuses it when the queue is full.
@@ -223,7 +253,10 @@ impl Worker {
         } else {
             Some(self.hash(password)?)
         };
-        Ok(Verification::Match { rehashed })
+        Ok(Verification::Match {
+            rehashed,
+            format: "argon2id",
+        })
     }
 }
 
@@ -246,6 +279,10 @@ fn is_current(hash: &PasswordHash, params: &Params) -> bool {
 mod tests {
     use super::*;
 
+    fn horse() -> SecretString {
+        SecretString::from("correct horse")
+    }
+
     fn pool(memory_kib: u32) -> HashPool {
         HashPool::new(HashingConfig {
             memory_kib,
@@ -265,13 +302,14 @@ mod tests {
             .await
             .unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=64,t=1,p=1$"));
-        let right = pool
-            .verify(SecretString::from("correct horse"), phc.clone())
-            .await
-            .unwrap();
-        assert!(matches!(right, Verification::Match { rehashed: None }));
+        let right = pool.verify(horse(), horse(), phc.clone()).await.unwrap();
+        assert!(matches!(right, Verification::Match { rehashed: None, .. }));
         let wrong = pool
-            .verify(SecretString::from("wrong horse"), phc)
+            .verify(
+                SecretString::from("wrong horse"),
+                SecretString::from("wrong horse"),
+                phc,
+            )
             .await
             .unwrap();
         assert!(matches!(wrong, Verification::Mismatch));
@@ -283,13 +321,11 @@ mod tests {
             .hash(SecretString::from("correct horse"))
             .await
             .unwrap();
-        let outcome = pool(64)
-            .verify(SecretString::from("correct horse"), old)
-            .await
-            .unwrap();
+        let outcome = pool(64).verify(horse(), horse(), old).await.unwrap();
         match outcome {
             Verification::Match {
                 rehashed: Some(new),
+                ..
             } => assert!(new.contains("m=64,t=1,p=1")),
             other => panic!("expected a rehash, got {other:?}"),
         }

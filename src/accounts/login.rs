@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use secrecy::{ExposeSecret, SecretString};
 
+use super::django_hash::report_unknown;
 use super::rate_limit::Action;
 use super::{Account, Accounts, Caller, Limited, Verification, now};
 use crate::domain::{self, SessionToken, Username, messages};
@@ -62,14 +63,25 @@ impl Accounts {
 
         let password = domain::normalise_password(&input.password);
         let stored = row.password_hash.clone();
-        let rehashed = match self.hash_pool.verify(password, stored).await? {
+        let verification = self
+            .hash_pool
+            .verify(password, input.password, stored)
+            .await?;
+        let rehashed = match verification {
+            Verification::UnknownFormat { format } => {
+                report_unknown(format, row.id);
+                if !counted {
+                    self.record_failed_login(row.id).await?;
+                }
+                return Err(Error::InvalidPassword);
+            }
             Verification::Mismatch => {
                 if !counted {
                     self.record_failed_login(row.id).await?;
                 }
                 return Err(Error::InvalidPassword);
             }
-            Verification::Match { rehashed } => rehashed,
+            Verification::Match { rehashed, format } => rehashed.map(|new| (new, format)),
         };
         // Only someone who knows the password learns that the account is disabled.
         if !row.is_active {
@@ -78,10 +90,14 @@ impl Accounts {
 
         let logged_in_at = now();
         let (token, expires_at) = self
-            .open_session(row.id, logged_in_at, rehashed.as_deref())
+            .open_session(
+                row.id,
+                logged_in_at,
+                rehashed.as_ref().map(|(new, _)| new.as_str()),
+            )
             .await?;
-        if rehashed.is_some() {
-            tracing::info!(user_id = %row.id, "password hash upgraded to current parameters");
+        if let Some((_, from)) = rehashed {
+            tracing::info!(user_id = %row.id, from, "password hash upgraded to current parameters");
         }
         tracing::debug!(user_id = %row.id, "logged in");
         let mut user = Account::from(row);

@@ -11,6 +11,7 @@
 
 mod account;
 mod caller;
+mod django_hash;
 mod hashing;
 mod login;
 mod logout;

@@ -11,6 +11,7 @@ mod introspection;
 
 mod binary;
 mod concurrency;
+mod django_hashes;
 mod graphql;
 mod openapi;
 mod operations;

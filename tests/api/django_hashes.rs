@@ -1,0 +1,137 @@
+//! Logins with the password hashes Django wrote (tests/fixtures/django, made
+//! by Django 5.2 itself): each format logs in with its password, and the
+//! first login replaces the hash with argon2id.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{TestApp, problem, spawn_app};
+
+/// One fixture account: its stored hash and its password.
+struct Fixture {
+    username: String,
+    hash: String,
+    password: String,
+}
+
+/// The fixture account named `username`.
+fn fixture(username: &str) -> Fixture {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/django");
+    let read = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(format!("{dir}/{name}")).unwrap()).unwrap()
+    };
+    let (dump, manifest) = (read("dumpdata.json"), read("manifest.json"));
+    let account = manifest["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["username"] == username)
+        .unwrap_or_else(|| panic!("{username} is not in the fixture"));
+    let row = dump
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["pk"] == account["id"])
+        .unwrap();
+    Fixture {
+        username: username.to_owned(),
+        hash: row["fields"]["password"].as_str().unwrap().to_owned(),
+        password: account["password"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// Registers `username` and gives it `hash` as its stored password hash, as
+/// an import would.
+async fn with_hash(app: &TestApp, username: &str, hash: &str) {
+    app.register_ok(username).await;
+    app.exec(&format!(
+        "UPDATE users SET password_hash = '{}' WHERE username = '{username}'",
+        hash.replace('\'', "''")
+    ))
+    .await;
+}
+
+async fn stored_hash(app: &TestApp, username: &str) -> String {
+    let rows = app
+        .sql(&format!(
+            "SELECT password_hash FROM users WHERE username = '{username}'"
+        ))
+        .await;
+    rows[0].try_get::<String>("", "password_hash").unwrap()
+}
+
+#[tokio::test]
+async fn every_django_format_logs_in_and_is_upgraded_to_argon2id() {
+    let app = spawn_app().await;
+    for name in [
+        "legacy_pbkdf2_36k",
+        "legacy_pbkdf2_sha1",
+        "legacy_argon2",
+        "legacy_bcrypt_sha256",
+        "legacy_bcrypt",
+        "legacy_scrypt",
+        "legacy_md5",
+    ] {
+        let account = fixture(name);
+        with_hash(&app, name, &account.hash).await;
+        // A wrong password fails and leaves the hash as it was.
+        let wrong = app.login(name, "not-the-password-1").await;
+        problem(wrong, StatusCode::UNAUTHORIZED, "INVALID_PASSWORD").await;
+        assert_eq!(stored_hash(&app, name).await, account.hash, "{name}");
+
+        let response = app.login(name, &account.password).await;
+        assert_eq!(response.status(), StatusCode::OK, "{name}");
+        let upgraded = stored_hash(&app, name).await;
+        assert!(
+            upgraded.starts_with("$argon2id$v=19$m=256,t=1,p=1$"),
+            "{name}: {upgraded}"
+        );
+        // The new hash holds the same password.
+        let again = app.login(name, &account.password).await;
+        assert_eq!(again.status(), StatusCode::OK, "{name}");
+        assert_eq!(
+            stored_hash(&app, name).await,
+            upgraded,
+            "{name}: no second upgrade"
+        );
+        assert_eq!(account.username, name);
+    }
+}
+
+#[tokio::test]
+async fn unusable_and_unknown_hashes_match_no_password() {
+    let app = spawn_app().await;
+    let unusable = fixture("unusable_pw");
+    with_hash(&app, "unusable_pw", &unusable.hash).await;
+    for password in [unusable.password.as_str(), unusable.hash.as_str(), ""] {
+        let response = app.login("unusable_pw", password).await;
+        assert!(
+            [StatusCode::UNAUTHORIZED, StatusCode::BAD_REQUEST].contains(&response.status()),
+            "{password:?}"
+        );
+    }
+    for (name, hash) in [
+        (
+            "old_sha1",
+            "sha1$salt$2bb80d537b1da3e38bd30361aa855686bde0eacd",
+        ),
+        ("old_unsalted", "md5$$5f4dcc3b5aa765d61d8327deb882cf99"),
+        ("old_crypt", "crypt$$ab1Hv2Lg7ltQo"),
+        ("garbage", "just some text"),
+        (
+            "costly",
+            "pbkdf2_sha256$999999999$salt$AmH690IXhN4mVvntpeSvnKdG/ugjES9UNaM7PtQs6Yw=",
+        ),
+    ] {
+        with_hash(&app, name, hash).await;
+        let response = app.login(name, "password").await;
+        problem(response, StatusCode::UNAUTHORIZED, "INVALID_PASSWORD").await;
+        assert_eq!(
+            stored_hash(&app, name).await,
+            hash,
+            "{name}: left as it was"
+        );
+    }
+    // The service is fine afterwards.
+    app.assert_healthy().await;
+}
