@@ -13,6 +13,9 @@ use crate::accounts::{AccountsConfig, ClientLimits, HashingConfig, LoginThrottle
 use crate::domain::PasswordPolicy;
 use crate::graphql::SchemaLimits;
 
+mod import;
+pub use import::{DjangoImportArgs, ImportArgs, ImportFrom};
+
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://gatehouse.db?mode=rwc";
 
 #[derive(Debug, Parser)]
@@ -39,6 +42,8 @@ pub enum Command {
     Migrate(MigrateArgs),
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Import accounts from another system (`import django SOURCE`).
+    Import(ImportArgs),
 }
 
 #[derive(Debug, Args)]

@@ -9,4 +9,5 @@ pub mod entities;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod import;
 pub mod telemetry;

@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use gatehouse::app::{self, Application};
-use gatehouse::config::{Cli, Command, MigrateAction, MigrateArgs, ServeArgs};
+use gatehouse::config::{
+    Cli, Command, ImportArgs, ImportFrom, MigrateAction, MigrateArgs, ServeArgs,
+};
 use gatehouse::error::ErrorChain;
 use gatehouse::{db, graphql, telemetry};
 use migration::{Migrator, MigratorTrait};
@@ -19,6 +21,7 @@ async fn main() -> ExitCode {
             Ok(())
         }
         Some(Command::Migrate(args)) => migrate(args).await,
+        Some(Command::Import(args)) => return import(args).await,
         Some(Command::Serve(args)) => serve(*args).await,
         None => serve(cli.serve).await,
     };
@@ -39,6 +42,23 @@ async fn serve(args: ServeArgs) -> Result<(), app::BoxError> {
     application.run_until(app::shutdown_signal()).await?;
     tracing::info!("gatehouse stopped");
     Ok(())
+}
+
+/// Exit 0: every account imported; 1: some conflicted or were skipped; 2:
+/// the import failed.
+async fn import(args: ImportArgs) -> ExitCode {
+    let ImportFrom::Django(args) = args.from;
+    telemetry::init(&args.log);
+    match gatehouse::import::django(&args).await {
+        Ok(tally) => {
+            print!("{}", tally.render(args.dry_run));
+            ExitCode::from(tally.exit_code())
+        }
+        Err(err) => {
+            eprintln!("gatehouse import: {}", ErrorChain(&err));
+            ExitCode::from(2)
+        }
+    }
 }
 
 async fn migrate(args: MigrateArgs) -> Result<(), app::BoxError> {

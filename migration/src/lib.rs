@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_create_users;
 mod m20261124_000002_create_sessions;
 mod m20261124_000003_add_login_throttle;
+mod m20261125_000004_django_import;
 
 /// Unique indexes whose violation the application tells apart, shared with
 /// it so that a renamed index cannot silently change what an error means.
@@ -25,7 +26,15 @@ pub mod unique {
         column: "username_key",
     };
 
-    /// One account per lower-cased email (SPEC §5).
+    /// One account per Django id (`gatehouse import django`).
+    pub const USERS_DJANGO_ID: UniqueIndex = UniqueIndex {
+        name: "users_django_id_idx",
+        table: "users",
+        column: "django_id",
+    };
+
+    /// One account per lower-cased email (SPEC §5); blank emails, which
+    /// only imported Django accounts have, are left out of it.
     pub const USERS_EMAIL_KEY: UniqueIndex = UniqueIndex {
         name: "users_email_key_idx",
         table: "users",
@@ -42,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_create_users::Migration),
             Box::new(m20261124_000002_create_sessions::Migration),
             Box::new(m20261124_000003_add_login_throttle::Migration),
+            Box::new(m20261125_000004_django_import::Migration),
         ]
     }
 }

@@ -1,7 +1,7 @@
 //! Logout (SPEC §3): end the caller's own session, or, in Django's legacy
 //! tokenless mode, every session of the named user.
 
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use super::{Accounts, Caller, Credentials};
@@ -26,19 +26,20 @@ impl Accounts {
 
         // The common case, in one batched statement: a well-formed token and
         // id whose live session matches.
-        if let (Credentials::Bearer(raw), Ok(id)) = (caller.credentials(), parse_user_id(user_id))
+        let id = self.resolve_user_id(user_id).await;
+        if let (Credentials::Bearer(raw), Ok(id)) = (caller.credentials(), &id)
             && let Ok(token) = SessionToken::parse(raw)
-            && self.logout_batch.end(token.hash(), id).await?
+            && self.logout_batch.end(token.hash(), *id).await?
         {
             tracing::debug!(user_id = %id, "logged out");
             return Ok(LogoutOutcome {
-                user_id: id,
+                user_id: *id,
                 sessions_revoked: 1,
             });
         }
         // Otherwise, say why: no live session (401) comes before a bad id (400).
         let session = self.session(caller).await?.ok_or(Error::Unauthenticated)?;
-        let user_id = parse_user_id(user_id)?;
+        let user_id = id?;
         if user_id != session.user.id {
             return Err(Error::InvalidUserId);
         }
@@ -52,7 +53,7 @@ impl Accounts {
         if !self.config.legacy_logout {
             return Err(Error::Unauthenticated);
         }
-        let user_id = parse_user_id(user_id)?;
+        let user_id = self.resolve_user_id(user_id).await?;
         let exists = users::Entity::find_by_id(user_id).count(&self.db).await? > 0;
         if !exists {
             return Err(Error::InvalidUserId);
@@ -70,6 +71,27 @@ impl Accounts {
     }
 }
 
-fn parse_user_id(raw: &str) -> Result<Uuid, Error> {
-    Uuid::parse_str(raw.trim()).map_err(|_| Error::InvalidUserId)
+impl Accounts {
+    /// The account a logout path names: its UUID, or the integer id it had in
+    /// the Django app it was imported from (`gatehouse import django`), so
+    /// old clients holding Django ids keep working. Anything else, and a
+    /// Django id no account has, is `InvalidUserId`.
+    async fn resolve_user_id(&self, raw: &str) -> Result<Uuid, Error> {
+        let raw = raw.trim();
+        if let Ok(id) = Uuid::parse_str(raw) {
+            return Ok(id);
+        }
+        let django_id = match raw.parse::<i64>() {
+            Ok(id) if id > 0 && raw.bytes().all(|b| b.is_ascii_digit()) => id,
+            _ => return Err(Error::InvalidUserId),
+        };
+        users::Entity::find()
+            .select_only()
+            .column(users::Column::Id)
+            .filter(users::Column::DjangoId.eq(django_id))
+            .into_tuple::<Uuid>()
+            .one(&self.db)
+            .await?
+            .ok_or(Error::InvalidUserId)
+    }
 }

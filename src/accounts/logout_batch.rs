@@ -127,6 +127,7 @@ mod tests {
             last_login: Set(None),
             failed_logins: Set(0),
             locked_until: Set(None),
+            django_id: Set(None),
         }
         .insert(db)
         .await

@@ -72,6 +72,7 @@ impl Accounts {
             last_login: Set(None),
             failed_logins: Set(0),
             locked_until: Set(None),
+            django_id: Set(None),
         };
         match row.insert(&self.writer).await {
             Ok(row) => {

@@ -20,6 +20,8 @@ pub struct Model {
     pub failed_logins: i32,
     /// Logins are refused with 429 until then (login throttling).
     pub locked_until: Option<DateTimeUtc>,
+    /// The account's id in the Django app it was imported from; unique.
+    pub django_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -49,6 +51,7 @@ impl std::fmt::Debug for Model {
             .field("last_login", &self.last_login)
             .field("failed_logins", &self.failed_logins)
             .field("locked_until", &self.locked_until)
+            .field("django_id", &self.django_id)
             .finish()
     }
 }

@@ -357,3 +357,39 @@ async fn two_server_processes_share_one_database() {
         .collect();
     assert_race_creates_one(&attempts, "USERNAME_TAKEN").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unverifiable_hash_is_reported_once_at_warn_without_the_hash() {
+    let database = TestDatabase::create().await;
+    let served = serve(&database, TEST_FLAGS);
+    let hash = "sha1$oldsalt$2bb80d537b1da3e38bd30361aa855686bde0eacd";
+    for name in ["old_one", "old_two"] {
+        served.register_ok(name).await;
+    }
+    let db = sea_orm::Database::connect(&database.url).await.unwrap();
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &db,
+        &format!("UPDATE users SET password_hash = '{hash}'"),
+    )
+    .await
+    .unwrap();
+    for name in ["old_one", "old_two", "old_one"] {
+        let response = served.login(name, PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{name}");
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let lines = served.lines.lock().unwrap().clone();
+    let warnings: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("\"level\":\"WARN\"") && l.contains("cannot verify"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "once per format: {lines:#?}");
+    assert!(warnings[0].contains("sha1 (salted)"), "{}", warnings[0]);
+    assert!(warnings[0].contains("user_id"), "{}", warnings[0]);
+    for line in &lines {
+        assert!(
+            !line.contains("oldsalt") && !line.contains("2bb80d53"),
+            "{line}"
+        );
+    }
+}

@@ -182,7 +182,12 @@ impl Api {
 
     /// Logs in and returns (token, user id).
     pub async fn login_ok(&self, username: &str) -> (String, String) {
-        let response = self.login(username, PASSWORD).await;
+        self.login_ok_with(username, PASSWORD).await
+    }
+
+    /// Logs in with `password` and returns (token, user id).
+    pub async fn login_ok_with(&self, username: &str, password: &str) -> (String, String) {
+        let response = self.login(username, password).await;
         assert_eq!(response.status(), StatusCode::OK, "login {username}");
         let body: Value = response.json().await.unwrap();
         (

@@ -12,6 +12,7 @@ mod introspection;
 mod binary;
 mod concurrency;
 mod django_hashes;
+mod django_import;
 mod graphql;
 mod openapi;
 mod operations;

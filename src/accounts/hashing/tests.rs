@@ -1,0 +1,93 @@
+use super::*;
+
+fn horse() -> SecretString {
+    SecretString::from("correct horse")
+}
+
+fn pool(memory_kib: u32) -> HashPool {
+    HashPool::new(HashingConfig {
+        memory_kib,
+        iterations: 1,
+        parallelism: 1,
+        workers: 1,
+        queue: 1,
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn hash_then_verify() {
+    let pool = pool(64);
+    let phc = pool
+        .hash(SecretString::from("correct horse"))
+        .await
+        .unwrap();
+    assert!(phc.starts_with("$argon2id$v=19$m=64,t=1,p=1$"));
+    let right = pool.verify(horse(), horse(), phc.clone()).await.unwrap();
+    assert!(matches!(right, Verification::Match { rehashed: None, .. }));
+    let wrong = pool
+        .verify(
+            SecretString::from("wrong horse"),
+            SecretString::from("wrong horse"),
+            phc,
+        )
+        .await
+        .unwrap();
+    assert!(matches!(wrong, Verification::Mismatch));
+}
+
+#[tokio::test]
+async fn other_parameters_are_upgraded() {
+    let old = pool(32)
+        .hash(SecretString::from("correct horse"))
+        .await
+        .unwrap();
+    let outcome = pool(64).verify(horse(), horse(), old).await.unwrap();
+    match outcome {
+        Verification::Match {
+            rehashed: Some(new),
+            ..
+        } => assert!(new.contains("m=64,t=1,p=1")),
+        other => panic!("expected a rehash, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn hashes_verify_with_the_reference_implementation() {
+    let phc = pool(64)
+        .hash(SecretString::from("correct horse"))
+        .await
+        .unwrap();
+    let parsed = PasswordHash::new(&phc).unwrap();
+    assert!(
+        Argon2::default()
+            .verify_password(b"correct horse", &parsed)
+            .is_ok()
+    );
+    assert!(
+        Argon2::default()
+            .verify_password(b"wrong horse", &parsed)
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn a_full_queue_is_refused() {
+    let pool = pool(8 * 1024);
+    let jobs: Vec<_> = (0..8)
+        .map(|_| {
+            let pool = pool.clone();
+            tokio::spawn(async move { pool.hash(SecretString::from("correct horse")).await })
+        })
+        .collect();
+    let mut overloaded = 0;
+    for job in jobs {
+        if let Err(Error::Overloaded { .. }) = job.await.unwrap() {
+            overloaded += 1;
+        }
+    }
+    assert!(
+        overloaded >= 1,
+        "a pool of 1 + 1 queued must refuse some of 8"
+    );
+}
