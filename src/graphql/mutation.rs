@@ -28,7 +28,8 @@ impl Mutation {
         Ok(LoginPayload(note_rate_limit(ctx, limited)?))
     }
 
-    /// Ends the session of the bearer token, which must belong to `userId`.
+    /// Ends the session of the bearer token, which must belong to `userId`:
+    /// the user's id, or for an account imported from Django its Django id.
     async fn logout(&self, ctx: &Context<'_>, user_id: ID) -> async_graphql::Result<LogoutPayload> {
         let outcome = accounts(ctx)?
             .logout(&user_id, caller(ctx)?)
