@@ -75,6 +75,17 @@ pub enum UniqueKey {
     Email,
 }
 
+/// A database error as the service reports it: unavailable (503) or internal.
+impl From<DbErr> for Error {
+    fn from(err: DbErr) -> Self {
+        if is_unavailable(&err) {
+            Self::DatabaseUnavailable(err)
+        } else {
+            Self::Internal(Box::new(err))
+        }
+    }
+}
+
 impl From<UniqueKey> for Error {
     fn from(key: UniqueKey) -> Self {
         match key {

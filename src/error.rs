@@ -2,7 +2,8 @@
 //! error is shown belongs to each transport: `graphql::error` (a GraphQL
 //! error with `extensions.code`) and `http::problem` (RFC 9457 problem
 //! details, with the status of SPEC §6). Internal causes are logged once,
-//! where an error leaves the service, and never shown.
+//! where an error leaves the service, and never shown. Database errors become
+//! it in `db.rs`, which knows what each backend's errors mean.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -166,16 +167,6 @@ impl Error {
                 tracing::warn!(error = %ErrorChain(cause), "database unavailable");
             }
             _ => {}
-        }
-    }
-}
-
-impl From<sea_orm::DbErr> for Error {
-    fn from(err: sea_orm::DbErr) -> Self {
-        if crate::db::is_unavailable(&err) {
-            Self::DatabaseUnavailable(err)
-        } else {
-            Self::Internal(Box::new(err))
         }
     }
 }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde::de::{self, SeqAccess, Visitor};
 
 use super::ImportError;
-use super::source::{DjangoUser, parse_time};
+use super::account::{DjangoUser, parse_time};
 
 /// One record of a dumpdata file.
 #[derive(Deserialize)]

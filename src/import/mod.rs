@@ -9,6 +9,7 @@
 //! again imports what is missing and nothing twice (an account is known by
 //! its Django id).
 
+mod account;
 mod dumpdata;
 mod source;
 mod target;

@@ -13,7 +13,7 @@ use sea_orm::{
 };
 use uuid::{Timestamp, Uuid};
 
-use super::source::DjangoUser;
+use super::account::DjangoUser;
 use super::{Options, Tally};
 use crate::domain::{Email, Username};
 use crate::entities::users;
