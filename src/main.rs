@@ -49,12 +49,17 @@ async fn serve(args: ServeArgs) -> Result<(), app::BoxError> {
 async fn import(args: ImportArgs) -> ExitCode {
     let ImportFrom::Django(args) = args.from;
     telemetry::init(&args.log);
-    match gatehouse::import::django(&args).await {
-        Ok(tally) => {
-            print!("{}", tally.render(args.dry_run));
-            ExitCode::from(tally.exit_code())
+    let outcome = gatehouse::import::django(&args).await;
+    match outcome.error {
+        None => {
+            print!("{}", outcome.tally.render(args.dry_run));
+            ExitCode::from(outcome.tally.exit_code())
         }
-        Err(err) => {
+        Some(err) => {
+            // What was done before the error stays done: say what it was.
+            if outcome.tally.processed() > 0 {
+                print!("{}", outcome.tally.render(args.dry_run));
+            }
             eprintln!("gatehouse import: {}", ErrorChain(&err));
             ExitCode::from(2)
         }

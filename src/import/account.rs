@@ -15,6 +15,17 @@ pub struct DjangoUser {
     pub last_login: Option<DateTime<Utc>>,
 }
 
+/// A row the import could read only in part (a time that is not a time, a
+/// null where Django allows none): reported as skipped, not imported.
+#[derive(Debug)]
+pub struct Unreadable {
+    pub id: i64,
+    pub reason: String,
+}
+
+/// One account of a batch, or why it could not be read.
+pub type Row = Result<DjangoUser, Unreadable>;
+
 /// Written by hand so the hash never reaches a log line.
 impl std::fmt::Debug for DjangoUser {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

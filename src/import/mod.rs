@@ -18,8 +18,10 @@ use std::io::IsTerminal as _;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use secrecy::ExposeSecret;
 
-use crate::config::DjangoImportArgs;
+use crate::config::{DatabaseArgs, DjangoImportArgs};
 use crate::db;
 use source::Source;
 
@@ -41,7 +43,8 @@ pub struct Tally {
     /// One line per account not imported because it clashes with another,
     /// naming both.
     pub conflicts: Vec<String>,
-    /// One line per account Gatehouse's rules do not accept.
+    /// One line per account Gatehouse's rules do not accept, or whose row
+    /// could not be read.
     pub skipped: Vec<String>,
 }
 
@@ -61,7 +64,7 @@ impl Tally {
         self.skipped.extend(other.skipped);
     }
 
-    fn processed(&self) -> u64 {
+    pub fn processed(&self) -> u64 {
         let listed = self.conflicts.len() + self.skipped.len();
         self.imported + self.already_present + u64::try_from(listed).unwrap_or(u64::MAX)
     }
@@ -112,10 +115,22 @@ impl ImportError {
     }
 }
 
+/// What a run came to: the tally so far, and the error that stopped it.
+pub struct Outcome {
+    pub tally: Tally,
+    pub error: Option<ImportError>,
+}
+
 /// Runs `gatehouse import django`. An error before the first batch leaves
 /// the target as it was; one after it leaves the batches written so far,
 /// which a second run keeps and completes.
-pub async fn django(args: &DjangoImportArgs) -> Result<Tally, ImportError> {
+pub async fn django(args: &DjangoImportArgs) -> Outcome {
+    let mut tally = Tally::default();
+    let error = run(args, &mut tally).await.err();
+    Outcome { tally, error }
+}
+
+async fn run(args: &DjangoImportArgs, tally: &mut Tally) -> Result<(), ImportError> {
     let options = Options {
         dry_run: args.dry_run,
         active_means_logged_in: args.active_means_logged_in,
@@ -123,20 +138,72 @@ pub async fn django(args: &DjangoImportArgs) -> Result<Tally, ImportError> {
     // The source first: a bad one fails before the target is touched.
     let source = Source::open(&args.source).await?;
     let total = source.total();
-    let target = db::connect(&args.database).await?;
-    Migrator::up(&target, None).await?;
+    let target = open_target(&args.database, options.dry_run).await?;
 
     let progress = Progress::new(total);
-    let mut batches = source.read(usize::from(args.batch_size));
+    let (mut batches, reader) = source.read(usize::from(args.batch_size));
     let mut seen = target::Seen::default();
-    let mut tally = Tally::default();
     while let Some(batch) = batches.recv().await {
         let batch = batch?;
-        target::write(&target, &batch, &options, &mut seen, &mut tally).await?;
+        target::write(target.as_ref(), &batch, &options, &mut seen, tally).await?;
         progress.set(tally.processed(), total);
     }
     progress.finish();
-    Ok(tally)
+    // The channel also closes if the reader died: say so rather than end as
+    // if the source were done.
+    reader
+        .await
+        .map_err(|e| ImportError::source(format!("reading the source failed: {e}")))
+}
+
+/// The target, migrated first. A dry run writes nothing, so it migrates
+/// nothing: it reads a target that is up to date, takes one that does not
+/// exist yet (or has no tables yet) as empty (`None`), and refuses one that
+/// is partly migrated.
+async fn open_target(
+    args: &DatabaseArgs,
+    dry_run: bool,
+) -> Result<Option<DatabaseConnection>, ImportError> {
+    if !dry_run {
+        let target = db::connect(args).await?;
+        Migrator::up(&target, None).await?;
+        return Ok(Some(target));
+    }
+    let url = args.url();
+    if let Some(path) = sqlite_file(url.expose_secret())
+        && !path.exists()
+    {
+        return Ok(None);
+    }
+    let target = db::connect(args).await?;
+    let applied = target
+        .query_one_raw(Statement::from_string(
+            target.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM seaql_migrations",
+        ))
+        .await;
+    let Ok(Some(row)) = applied else {
+        return Ok(None); // no migration table: nothing is there yet
+    };
+    let applied = row.try_get::<i64>("", "n")?;
+    if usize::try_from(applied).ok() == Some(Migrator::migrations().len()) {
+        Ok(Some(target))
+    } else {
+        Err(ImportError::source(
+            "the target database is not up to date; a dry run writes nothing, so apply its \
+             migrations first (gatehouse migrate)"
+                .to_owned(),
+        ))
+    }
+}
+
+/// The file a `sqlite:` URL names, if it names one.
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && !path.starts_with(':')).then(|| path.into())
 }
 
 /// A progress bar on a terminal; otherwise a log line per batch.

@@ -20,7 +20,7 @@ use sea_orm::{
 use tokio::sync::mpsc;
 
 use super::ImportError;
-use super::account::{DjangoUser, parse_time};
+use super::account::{DjangoUser, Row, Unreadable, parse_time};
 use super::dumpdata::{check_json, each_record};
 
 /// A source, checked and ready to be read.
@@ -41,7 +41,7 @@ pub enum Source {
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What the batches channel carries.
-pub type Batch = Result<Vec<DjangoUser>, ImportError>;
+pub type Batch = Result<Vec<Row>, ImportError>;
 
 impl Source {
     /// Opens and checks SOURCE.
@@ -118,8 +118,8 @@ impl Source {
             .ok_or_else(|| ImportError::source("COUNT(*) returned no row".to_owned()))?
             .try_get::<i64>("", "n")
             .map_err(not_django)?;
-        // Every column the import reads, on the first row.
-        read_batch(&db, 0, 1).await.map_err(not_django)?;
+        // Every column the import reads exists.
+        read_batch(&db, i64::MIN, 1).await.map_err(not_django)?;
         Ok(Self::Database {
             db,
             total: u64::try_from(count).unwrap_or(0),
@@ -128,56 +128,62 @@ impl Source {
 
     /// Starts reading: batches of at most `size` accounts, in ascending id
     /// order, on a bounded channel (so at most a few batches are in memory).
-    pub fn read(self, size: usize) -> mpsc::Receiver<Batch> {
+    /// The reader's handle tells whether it ended well, should the channel
+    /// close early.
+    pub fn read(self, size: usize) -> (mpsc::Receiver<Batch>, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(2);
-        match self {
-            Self::Database { db, .. } => {
-                tokio::spawn(async move {
-                    let mut after = 0;
-                    loop {
-                        let batch = read_batch(&db, after, size).await.map_err(|e| {
-                            ImportError::source(format!("reading auth_user failed: {e}"))
-                        });
-                        let last = batch.as_ref().ok().and_then(|b| b.last()).map(|u| u.id);
-                        let done = !matches!(&batch, Ok(b) if b.len() == size);
-                        if tx.send(batch).await.is_err() || done {
-                            return;
-                        }
-                        after = last.unwrap_or(after);
+        let reader = match self {
+            Self::Database { db, .. } => tokio::spawn(async move {
+                let mut after = i64::MIN;
+                loop {
+                    let batch = read_batch(&db, after, size)
+                        .await
+                        .map_err(|e| ImportError::source(format!("reading auth_user failed: {e}")));
+                    let last = batch.as_ref().ok().and_then(|b| b.last()).map(id_of);
+                    let done = !matches!(&batch, Ok(b) if b.len() == size);
+                    if tx.send(batch).await.is_err() || done {
+                        return;
                     }
+                    after = last.unwrap_or(after);
+                }
+            }),
+            Self::Json { path, _spool, .. } => tokio::task::spawn_blocking(move || {
+                let _spool = _spool;
+                let mut batch = Vec::with_capacity(size);
+                let result = each_record(&path, |user| {
+                    batch.push(Ok(user?));
+                    if batch.len() == size {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(size));
+                        tx.blocking_send(Ok(full))
+                            .map_err(|_| "the import stopped".to_owned())?;
+                    }
+                    Ok(())
                 });
-            }
-            Self::Json { path, _spool, .. } => {
-                tokio::task::spawn_blocking(move || {
-                    let _spool = _spool;
-                    let mut batch = Vec::with_capacity(size);
-                    let result = each_record(&path, |user| {
-                        batch.push(user?);
-                        if batch.len() == size {
-                            let full = std::mem::replace(&mut batch, Vec::with_capacity(size));
-                            tx.blocking_send(Ok(full))
-                                .map_err(|_| "the import stopped".to_owned())?;
-                        }
-                        Ok(())
-                    });
-                    let last = match result {
-                        Ok(_) => Ok(batch),
-                        Err(e) => Err(e),
-                    };
-                    let _ = tx.blocking_send(last);
-                });
-            }
-        }
-        rx
+                let last = match result {
+                    Ok(_) => Ok(batch),
+                    Err(e) => Err(e),
+                };
+                let _ = tx.blocking_send(last);
+            }),
+        };
+        (rx, reader)
     }
 }
 
-/// Up to `size` rows of `auth_user` with ids above `after`.
+fn id_of(row: &Row) -> i64 {
+    match row {
+        Ok(user) => user.id,
+        Err(unreadable) => unreadable.id,
+    }
+}
+
+/// Up to `size` rows of `auth_user` with ids above `after`. A row whose
+/// fields do not decode is handed on as `Unreadable`, to be reported.
 async fn read_batch(
     db: &DatabaseConnection,
     after: i64,
     size: usize,
-) -> Result<Vec<DjangoUser>, sea_orm::DbErr> {
+) -> Result<Vec<Row>, sea_orm::DbErr> {
     let backend = db.get_database_backend();
     let placeholders = match backend {
         DbBackend::Postgres => ("$1", "$2"),
@@ -199,6 +205,7 @@ async fn read_batch(
         .await?;
     rows.iter()
         .map(|row| {
+            let id: i64 = row.try_get("", "id")?;
             let time = |column: &str| -> Result<Option<DateTime<Utc>>, sea_orm::DbErr> {
                 match backend {
                     DbBackend::Postgres => Ok(row.try_get::<Option<DateTime<Utc>>>("", column)?),
@@ -213,16 +220,22 @@ async fn read_batch(
                         .transpose(),
                 }
             };
-            Ok(DjangoUser {
-                id: row.try_get("", "id")?,
-                username: row.try_get("", "username")?,
-                email: row.try_get("", "email")?,
-                password: row.try_get("", "password")?,
-                is_active: row.try_get("", "is_active")?,
-                date_joined: time("date_joined")?
-                    .ok_or_else(|| sea_orm::DbErr::Type("date_joined is null".into()))?,
-                last_login: time("last_login")?,
-            })
+            let user = || -> Result<DjangoUser, sea_orm::DbErr> {
+                Ok(DjangoUser {
+                    id,
+                    username: row.try_get("", "username")?,
+                    email: row.try_get("", "email")?,
+                    password: row.try_get("", "password")?,
+                    is_active: row.try_get("", "is_active")?,
+                    date_joined: time("date_joined")?
+                        .ok_or_else(|| sea_orm::DbErr::Type("date_joined is null".into()))?,
+                    last_login: time("last_login")?,
+                })
+            };
+            Ok(user().map_err(|e| Unreadable {
+                id,
+                reason: format!("the row cannot be read ({e})"),
+            }))
         })
         .collect()
 }

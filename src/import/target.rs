@@ -13,8 +13,9 @@ use sea_orm::{
 };
 use uuid::{Timestamp, Uuid};
 
-use super::account::DjangoUser;
+use super::account::{DjangoUser, Row};
 use super::{Options, Tally};
+use crate::db::is_unavailable;
 use crate::domain::{Email, Username};
 use crate::entities::users;
 
@@ -52,21 +53,32 @@ struct Candidate {
     django: DjangoUser,
 }
 
-/// How many times a batch is retried when a registration on a running
-/// server takes a name between the batch's check and its insert.
-const ATTEMPTS: usize = 3;
+/// How many times a batch is tried when a running server gets in its way: a
+/// registration takes a name between the batch's check and its insert, or
+/// SQLite is busy with a server's write.
+const ATTEMPTS: u32 = 5;
 
 /// Writes one batch (or, in a dry run, works out what it would write) and
 /// counts each account's outcome.
 pub async fn write(
-    db: &DatabaseConnection,
-    batch: &[DjangoUser],
+    db: Option<&DatabaseConnection>,
+    batch: &[Row],
     options: &Options,
     seen: &mut Seen,
     tally: &mut Tally,
 ) -> Result<(), DbErr> {
     let mut candidates = Vec::with_capacity(batch.len());
-    for user in batch {
+    for row in batch {
+        let user = match row {
+            Ok(user) => user,
+            Err(unreadable) => {
+                tally.skip(format!(
+                    "Django #{}: {}; not imported",
+                    unreadable.id, unreadable.reason
+                ));
+                continue;
+            }
+        };
         match candidate(user, options) {
             Ok(candidate) => candidates.push(candidate),
             Err(reason) => tally.skip(format!(
@@ -91,11 +103,12 @@ pub async fn write(
                 tally.add(outcome);
                 return Ok(());
             }
-            Err(err) if attempt < ATTEMPTS && is_unique_violation(&err) => {
-                tracing::debug!(
-                    attempt,
-                    "a name was taken while the batch was written; retrying"
-                );
+            Err(err)
+                if attempt < ATTEMPTS && (is_unique_violation(&err) || is_unavailable(&err)) =>
+            {
+                tracing::debug!(attempt, error = %err, "the batch met a running server; retrying");
+                let pause = std::time::Duration::from_millis(50 * u64::from(attempt));
+                tokio::time::sleep(pause).await;
             }
             Err(err) => return Err(err),
         }
@@ -106,34 +119,44 @@ fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
+/// `db` is `None` for a dry run into a database that does not exist yet:
+/// nothing is there to clash with.
 async fn write_once(
-    db: &DatabaseConnection,
+    db: Option<&DatabaseConnection>,
     candidates: &[Candidate],
     options: &Options,
     seen: &Seen,
     accepted: &mut Seen,
     tally: &mut Tally,
 ) -> Result<(), DbErr> {
-    let txn = db.begin().await?;
-    let existing = users::Entity::find()
-        .filter(
-            Condition::any()
-                .add(users::Column::DjangoId.is_in(candidates.iter().map(|c| c.django.id)))
-                .add(
-                    users::Column::UsernameKey
-                        .is_in(candidates.iter().map(|c| c.username_key.clone())),
+    let txn = match db {
+        Some(db) => Some(db.begin().await?),
+        None => None,
+    };
+    let existing = match &txn {
+        Some(txn) => {
+            users::Entity::find()
+                .filter(
+                    Condition::any()
+                        .add(users::Column::DjangoId.is_in(candidates.iter().map(|c| c.django.id)))
+                        .add(
+                            users::Column::UsernameKey
+                                .is_in(candidates.iter().map(|c| c.username_key.clone())),
+                        )
+                        .add(
+                            users::Column::EmailKey.is_in(
+                                candidates
+                                    .iter()
+                                    .filter(|c| !c.email_key.is_empty())
+                                    .map(|c| c.email_key.clone()),
+                            ),
+                        ),
                 )
-                .add(
-                    users::Column::EmailKey.is_in(
-                        candidates
-                            .iter()
-                            .filter(|c| !c.email_key.is_empty())
-                            .map(|c| c.email_key.clone()),
-                    ),
-                ),
-        )
-        .all(&txn)
-        .await?;
+                .all(txn)
+                .await?
+        }
+        None => Vec::new(),
+    };
     let present: HashSet<i64> = existing.iter().filter_map(|row| row.django_id).collect();
     let holder = |row: &users::Model| Holder {
         username: row.username.clone(),
@@ -192,20 +215,20 @@ async fn write_once(
         rows.push(candidate.row.clone());
         tally.imported += 1;
     }
-    if !options.dry_run {
-        // 500 rows of 12 columns stay under every backend's bound on
-        // statement parameters.
-        for chunk in rows.chunks(500) {
-            users::Entity::insert_many(chunk.to_vec())
-                .exec(&txn)
-                .await?;
-        }
-    }
+    let Some(txn) = txn else {
+        return Ok(());
+    };
     if options.dry_run {
-        txn.rollback().await
-    } else {
-        txn.commit().await
+        return txn.rollback().await;
     }
+    // 500 rows of 12 columns stay under every backend's bound on statement
+    // parameters.
+    for chunk in rows.chunks(500) {
+        users::Entity::insert_many(chunk.to_vec())
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await
 }
 
 /// The Gatehouse account for a Django one, or why it cannot be one.

@@ -119,6 +119,10 @@ async fn unusable_and_unknown_hashes_match_no_password() {
         ("old_crypt", "crypt$$ab1Hv2Lg7ltQo"),
         ("garbage", "just some text"),
         (
+            "bare_bcrypt",
+            "$2b$12$abcdefghijklmnopqrstuuAbCdEfGhIjKlMnOpQrStUvWxYz01234",
+        ),
+        (
             "costly",
             "pbkdf2_sha256$999999999$salt$AmH690IXhN4mVvntpeSvnKdG/ugjES9UNaM7PtQs6Yw=",
         ),

@@ -315,8 +315,16 @@ async fn a_postgresql_django_database_is_a_source() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dry_run_writes_nothing_and_reports_what_would_happen() {
-    let (output, app) =
-        import_into_fresh(&format!("{FIXTURE}/dumpdata.json"), &["--dry-run"]).await;
+    let database = TestDatabase::create().await;
+    // One account per batch: the clashes are found across batches, from
+    // memory, since nothing is written.
+    let source = format!("{FIXTURE}/dumpdata.json");
+    let output = import(&database, &[&source, "--dry-run", "--batch-size", "1"]);
+    if !is_postgres() {
+        let file = database.dir.path().join("gatehouse.db");
+        assert!(!file.exists(), "not even an empty database file");
+    }
+    let app = spawn_on(database, &[]).await;
     let summary = stdout(&output);
     assert_eq!(output.status.code(), Some(1));
     assert!(
@@ -326,6 +334,68 @@ async fn a_dry_run_writes_nothing_and_reports_what_would_happen() {
     assert_eq!(count(&summary, "imported"), manifest().len() - 2);
     assert_eq!(count(&summary, "conflicts"), 2, "found without writing");
     assert!(app.sql("SELECT id FROM users").await.is_empty());
+    // Against a migrated target, it reads what is there.
+    app.register_ok("Legacy_MD5").await;
+    let output = import(&app.database, &[&source, "--dry-run"]);
+    assert_eq!(count(&stdout(&output), "conflicts"), 3, "{output:?}");
+    assert_eq!(app.sql("SELECT id FROM users").await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clashes_are_found_across_batches_and_with_gatehouse_accounts() {
+    let database = TestDatabase::create().await;
+    let app = spawn_on(database, &[]).await;
+    let native = app.register_ok("Legacy_MD5").await;
+    let source = format!("{FIXTURE}/auth.sqlite3");
+    let output = import(&app.database, &[&source, "--batch-size", "1"]);
+    let summary = stdout(&output);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(count(&summary, "conflicts"), 3, "{summary}");
+    assert_eq!(count(&summary, "imported"), manifest().len() - 3);
+    assert!(
+        summary.contains(&format!(r#"taken by "Legacy_MD5" (Gatehouse {native})"#)),
+        "{summary}"
+    );
+    // The native account is untouched: its own password still logs in.
+    assert_eq!(
+        app.login("legacy_md5", PASSWORD).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_row_is_skipped_and_the_rest_imported() {
+    if is_postgres() {
+        return; // the source is a SQLite file; the target backend is beside the point
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("auth.sqlite3");
+    std::fs::copy(format!("{FIXTURE}/auth.sqlite3"), &copy).unwrap();
+    let mut permissions = std::fs::metadata(&copy).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    permissions.set_readonly(false);
+    std::fs::set_permissions(&copy, permissions).unwrap();
+    let source = Database::connect(format!("sqlite://{}?mode=rw", copy.display()))
+        .await
+        .unwrap();
+    source
+        .execute_unprepared("UPDATE auth_user SET date_joined = 'last spring' WHERE id = 20")
+        .await
+        .unwrap();
+    let _ = source.close().await;
+    let (output, app) = import_into_fresh(&copy.display().to_string(), &[]).await;
+    let summary = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert_eq!(count(&summary, "skipped"), 1, "{summary}");
+    assert!(
+        summary.contains("skipped: Django #20: the row cannot be read"),
+        "{summary}"
+    );
+    assert_eq!(count(&summary, "imported"), manifest().len() - 3);
+    assert_eq!(
+        app.sql("SELECT id FROM users").await.len(),
+        manifest().len() - 3
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -20,12 +20,16 @@ use subtle::ConstantTimeEq as _;
 
 /// Django 5.2 uses 1,000,000 PBKDF2 iterations; ten times that is the bound.
 const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
-/// Django's argon2 uses 100 MiB (m=102400); the bound is 256 MiB.
+/// Django's argon2 uses 100 MiB (m=102400) and t=2; the bounds are 256 MiB
+/// and t=10.
 const MAX_ARGON2_MEMORY_KIB: u32 = 256 * 1024;
+const MAX_ARGON2_TIME: u32 = 10;
 /// Django's bcrypt uses cost 12 (4,096 rounds); 16 is 16 times that.
 const MAX_BCRYPT_COST: u32 = 16;
-/// Django's scrypt uses N=2^14, r=8, p=1: 16 MiB. The bound is 256 MiB.
+/// Django's scrypt uses N=2^14, r=8, p=5: 16 MiB, and N·r·p = 655,360 block
+/// mixes. The bounds are 256 MiB and 2^24 (about 25 times the work).
 const MAX_SCRYPT_BYTES: u64 = 256 * 1024 * 1024;
+const MAX_SCRYPT_WORK: u64 = 1 << 24;
 
 /// What a stored password hash is.
 #[derive(Debug)]
@@ -56,7 +60,7 @@ pub enum DjangoHash<'a> {
     /// `bcrypt$<bcrypt hash>`, and `bcrypt_sha256$<bcrypt hash>` whose
     /// password is first the hex SHA-256 of the password.
     Bcrypt { sha256: bool, hash: &'a str },
-    /// `scrypt$<salt>$<N>$<r>$<p>$<base64 key>` (a 64-byte key).
+    /// `scrypt$<N>$<salt>$<r>$<p>$<base64 key>` (a 64-byte key).
     Scrypt {
         salt: &'a str,
         log_n: u8,
@@ -70,8 +74,13 @@ pub enum DjangoHash<'a> {
 
 /// Tells a stored hash's format from its text.
 pub fn classify(stored: &str) -> Stored<'_> {
-    if stored.starts_with('$') {
+    // Gatehouse's own hashes; any other `$…` string (a third-party hasher's
+    // bare bcrypt, say) is a format it does not verify.
+    if stored.starts_with("$argon2") {
         return Stored::Phc(stored);
+    }
+    if stored.starts_with('$') {
+        return Stored::Unknown("a PHC or crypt string of another algorithm");
     }
     if stored.starts_with('!') {
         return Stored::Unusable;
@@ -153,6 +162,11 @@ impl DjangoHash<'_> {
                 let Ok(expected) = STANDARD.decode(key) else {
                     return false;
                 };
+                // Django's key is the digest's size; a longer one would
+                // multiply the work.
+                if expected.len() != if sha1 { 20 } else { 32 } {
+                    return false;
+                }
                 let mut derived = vec![0u8; expected.len()];
                 let salt = salt.as_bytes();
                 match pbkdf2::Params::new_with_output_len(iterations, derived.len()) {
@@ -201,6 +215,11 @@ impl DjangoHash<'_> {
                 else {
                     return false;
                 };
+                // Django's key is 64 bytes; the final PBKDF2 step grows
+                // with a longer one.
+                if expected.len() != 64 {
+                    return false;
+                }
                 let mut derived = vec![0u8; expected.len()];
                 !expected.is_empty()
                     && scrypt::scrypt(password, salt.as_bytes(), &params, &mut derived).is_ok()
@@ -231,7 +250,9 @@ fn argon2_within_bounds(phc: &str) -> bool {
     argon2::PasswordHash::new(phc)
         .ok()
         .and_then(|parsed| argon2::Params::try_from(&parsed).ok())
-        .is_some_and(|params| params.m_cost() <= MAX_ARGON2_MEMORY_KIB)
+        .is_some_and(|params| {
+            params.m_cost() <= MAX_ARGON2_MEMORY_KIB && params.t_cost() <= MAX_ARGON2_TIME
+        })
 }
 
 /// `$2b$12$…`: the cost is the second field.
@@ -255,7 +276,8 @@ fn scrypt_params(n: &str, r: &str, p: &str) -> Option<(u8, u32, u32)> {
     let bytes = 128u64
         .checked_mul(u64::from(r))?
         .checked_mul(n.max(u64::from(p)))?;
-    if bytes > MAX_SCRYPT_BYTES {
+    let work = n.checked_mul(u64::from(r))?.checked_mul(u64::from(p))?;
+    if bytes > MAX_SCRYPT_BYTES || work > MAX_SCRYPT_WORK {
         return None;
     }
     Some((u8::try_from(n.trailing_zeros()).ok()?, r, p))
@@ -267,7 +289,7 @@ fn scrypt_params(n: &str, r: &str, p: &str) -> Option<(u8, u32, u32)> {
 fn known_name(algorithm: &str) -> &'static str {
     match algorithm {
         "sha1" => "sha1 (salted)",
-        "unsalted_md5" | "" => "unsalted md5",
+        "unsalted_md5" => "unsalted md5",
         "unsalted_sha1" => "unsalted sha1",
         "crypt" => "crypt",
         "pbkdf2_sha256" | "pbkdf2_sha1" | "scrypt" | "md5" | "bcrypt" | "bcrypt_sha256" => {

@@ -123,10 +123,29 @@ fn formats_are_told_apart() {
         classify("argon2$argon2id$v=19$m=1048576,t=2,p=8$c2FsdHNhbHQ$aGFzaA"),
         Stored::Unknown(_)
     ));
+    // Costs past the bounds, however they are spread.
+    for stored in [
+        "scrypt$16384$salt$8$262144$key",
+        "argon2$argon2id$v=19$m=102400,t=4000000,p=8$c2FsdHNhbHQ$aGFzaA",
+        "$2b$12$abcdefghijklmnopqrstuv",
+        "$pbkdf2-sha256$i=1000$c2FsdA$aGFzaA",
+    ] {
+        assert!(matches!(classify(stored), Stored::Unknown(_)), "{stored}");
+    }
 }
 
 #[test]
 fn malformed_parts_match_nothing() {
+    // A key longer than the digest would multiply the work: refused before
+    // any hashing (this would take hours otherwise).
+    let long_key = STANDARD.encode([0u8; 64 * 1024]);
+    for stored in [
+        format!("pbkdf2_sha256$10000000$salt${long_key}"),
+        format!("pbkdf2_sha1$10000000$salt${long_key}"),
+        format!("scrypt$16384$salt$8$5${long_key}"),
+    ] {
+        assert!(!verifies(&stored, "s3cret"));
+    }
     assert!(!verifies("pbkdf2_sha256$1000$salt$not base64!", "s3cret"));
     assert!(!verifies("pbkdf2_sha256$1000$salt$", "s3cret"));
     assert!(!verifies("bcrypt$$2b$12$short", "s3cret"));
