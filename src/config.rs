@@ -13,7 +13,9 @@ use crate::accounts::{AccountsConfig, ClientLimits, HashingConfig, LoginThrottle
 use crate::domain::PasswordPolicy;
 use crate::graphql::SchemaLimits;
 
+mod admin;
 mod import;
+pub use admin::{SessionsAction, SessionsArgs, Target, UsersAction, UsersArgs};
 pub use import::{DjangoImportArgs, ImportArgs, ImportFrom};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://gatehouse.db?mode=rwc";
@@ -44,6 +46,10 @@ pub enum Command {
     Schema,
     /// Import accounts from another system (`import django SOURCE`).
     Import(ImportArgs),
+    /// List, show, disable, enable or delete accounts.
+    Users(UsersArgs),
+    /// End an account's sessions.
+    Sessions(SessionsArgs),
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! Gatehouse: a user-account service. See README.md for the tour.
 
 pub mod accounts;
+pub mod admin;
 pub mod app;
 pub mod config;
 pub mod db;

@@ -9,7 +9,7 @@ use gatehouse::config::{
     Cli, Command, ImportArgs, ImportFrom, MigrateAction, MigrateArgs, ServeArgs,
 };
 use gatehouse::error::ErrorChain;
-use gatehouse::{db, graphql, telemetry};
+use gatehouse::{admin, db, graphql, telemetry};
 use migration::{Migrator, MigratorTrait};
 
 #[tokio::main]
@@ -22,6 +22,14 @@ async fn main() -> ExitCode {
         }
         Some(Command::Migrate(args)) => migrate(args).await,
         Some(Command::Import(args)) => return import(args).await,
+        Some(Command::Users(args)) => {
+            telemetry::init(&args.target().log);
+            return admin_exit(admin::cli::users(&args).await);
+        }
+        Some(Command::Sessions(args)) => {
+            telemetry::init(&args.target().log);
+            return admin_exit(admin::cli::sessions(&args).await);
+        }
         Some(Command::Serve(args)) => serve(*args).await,
         None => serve(cli.serve).await,
     };
@@ -42,6 +50,17 @@ async fn serve(args: ServeArgs) -> Result<(), app::BoxError> {
     application.run_until(app::shutdown_signal()).await?;
     tracing::info!("gatehouse stopped");
     Ok(())
+}
+
+/// An operator's command: 0 when done, 1 with a message when not.
+fn admin_exit(result: Result<(), admin::cli::CommandError>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("gatehouse: {}", ErrorChain(&err));
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Exit 0: every account imported; 1: some conflicted or were skipped; 2:

@@ -9,6 +9,7 @@ mod helpers;
 mod hostile;
 mod introspection;
 
+mod admin_cli;
 mod binary;
 mod concurrency;
 mod django_hashes;

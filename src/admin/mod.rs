@@ -1,0 +1,159 @@
+//! What an operator does to accounts from the command line (`gatehouse
+//! users …`, `gatehouse sessions revoke`), on the same database the servers
+//! use. Every change is one transaction, and sessions live in the database,
+//! so a running server sees it at its next request: a disabled or deleted
+//! account's tokens are refused at once, on every instance.
+
+pub mod cli;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::accounts::Account;
+use crate::domain::Username;
+use crate::entities::{sessions, users};
+
+/// Why an operator's command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("no user {0:?} (give a username, a user id, or a Django id)")]
+    UnknownUser(String),
+    #[error("the database failed: {0}")]
+    Database(#[from] DbErr),
+}
+
+/// The account `reference` names: a user id (UUID), a Django id (an
+/// imported account's integer id), or a username (ignoring case, as login
+/// does).
+pub async fn find(db: &DatabaseConnection, reference: &str) -> Result<Account, AdminError> {
+    let reference = reference.trim();
+    let unknown = || AdminError::UnknownUser(reference.to_owned());
+    let filter = if let Ok(id) = Uuid::parse_str(reference) {
+        users::Column::Id.eq(id)
+    } else if let Ok(django_id) = reference.parse::<i64>() {
+        // A username may be all digits too: either matches.
+        let by_name = Username::parse(reference).map(|name| name.key().to_owned());
+        let mut any = Condition::any().add(users::Column::DjangoId.eq(django_id));
+        if let Ok(key) = by_name {
+            any = any.add(users::Column::UsernameKey.eq(key));
+        }
+        return users::Entity::find()
+            .filter(any)
+            .order_by_asc(users::Column::DjangoId)
+            .one(db)
+            .await?
+            .map(Account::from)
+            .ok_or_else(unknown);
+    } else {
+        let name = Username::parse(reference).map_err(|_| unknown())?;
+        users::Column::UsernameKey.eq(name.key().to_owned())
+    };
+    users::Entity::find()
+        .filter(filter)
+        .one(db)
+        .await?
+        .map(Account::from)
+        .ok_or_else(unknown)
+}
+
+/// The account's sessions that have not expired.
+pub async fn live_sessions(db: &DatabaseConnection, user_id: Uuid) -> Result<u64, AdminError> {
+    Ok(sessions::Entity::find()
+        .filter(sessions::Column::UserId.eq(user_id))
+        .filter(sessions::Column::ExpiresAt.gt(Utc::now()))
+        .count(db)
+        .await?)
+}
+
+/// Enables or disables an account. Disabling ends every session of it in
+/// the same transaction; returns how many ended.
+pub async fn set_active(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+    active: bool,
+) -> Result<u64, AdminError> {
+    let txn = db.begin().await?;
+    users::Entity::update_many()
+        .col_expr(users::Column::IsActive, active.into())
+        .filter(users::Column::Id.eq(user_id))
+        .exec(&txn)
+        .await?;
+    let ended = if active {
+        0
+    } else {
+        end_sessions(&txn, user_id).await?
+    };
+    txn.commit().await?;
+    Ok(ended)
+}
+
+/// Deletes an account and every session of it; its username and email are
+/// free again. Returns how many sessions ended.
+pub async fn delete(db: &DatabaseConnection, user_id: Uuid) -> Result<u64, AdminError> {
+    let txn = db.begin().await?;
+    let ended = end_sessions(&txn, user_id).await?;
+    users::Entity::delete_by_id(user_id).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(ended)
+}
+
+/// Ends every session of an account; returns how many there were.
+pub async fn revoke_sessions(db: &DatabaseConnection, user_id: Uuid) -> Result<u64, AdminError> {
+    let txn = db.begin().await?;
+    let ended = end_sessions(&txn, user_id).await?;
+    txn.commit().await?;
+    Ok(ended)
+}
+
+async fn end_sessions(txn: &sea_orm::DatabaseTransaction, user_id: Uuid) -> Result<u64, DbErr> {
+    Ok(sessions::Entity::delete_many()
+        .filter(sessions::Column::UserId.eq(user_id))
+        .exec(txn)
+        .await?
+        .rows_affected)
+}
+
+/// Every account (or only the disabled ones), oldest first, handed to `each`
+/// a page at a time, so a million accounts never sit in memory.
+pub async fn list(
+    db: &DatabaseConnection,
+    disabled_only: bool,
+    mut each: impl FnMut(&Account),
+) -> Result<u64, AdminError> {
+    const PAGE: u64 = 500;
+    let mut after: Option<(DateTime<Utc>, Uuid)> = None;
+    let mut listed = 0;
+    loop {
+        let mut query = users::Entity::find()
+            .order_by_asc(users::Column::DateJoined)
+            .order_by_asc(users::Column::Id)
+            .limit(PAGE);
+        if disabled_only {
+            query = query.filter(users::Column::IsActive.eq(false));
+        }
+        if let Some((joined, id)) = after {
+            query = query.filter(
+                Condition::any()
+                    .add(users::Column::DateJoined.gt(joined))
+                    .add(
+                        Condition::all()
+                            .add(users::Column::DateJoined.eq(joined))
+                            .add(users::Column::Id.gt(id)),
+                    ),
+            );
+        }
+        let page = query.all(db).await?;
+        for row in &page {
+            each(&Account::from(row.clone()));
+            listed += 1;
+        }
+        match page.last() {
+            Some(last) if page.len() as u64 == PAGE => after = Some((last.date_joined, last.id)),
+            _ => return Ok(listed),
+        }
+    }
+}
