@@ -26,38 +26,27 @@ pub enum AdminError {
     Database(#[from] DbErr),
 }
 
-/// The account `reference` names: a user id (UUID), a Django id (an
-/// imported account's integer id), or a username (ignoring case, as login
-/// does).
+/// The account `reference` names: a user id (UUID), else a Django id (an
+/// imported account's integer id), else a username (ignoring case, as login
+/// does). The first of these that names an account wins.
 pub async fn find(db: &DatabaseConnection, reference: &str) -> Result<Account, AdminError> {
     let reference = reference.trim();
-    let unknown = || AdminError::UnknownUser(reference.to_owned());
-    let filter = if let Ok(id) = Uuid::parse_str(reference) {
-        users::Column::Id.eq(id)
-    } else if let Ok(django_id) = reference.parse::<i64>() {
-        // A username may be all digits too: either matches.
-        let by_name = Username::parse(reference).map(|name| name.key().to_owned());
-        let mut any = Condition::any().add(users::Column::DjangoId.eq(django_id));
-        if let Ok(key) = by_name {
-            any = any.add(users::Column::UsernameKey.eq(key));
+    let mut filters = Vec::new();
+    if let Ok(id) = Uuid::parse_str(reference) {
+        filters.push(users::Column::Id.eq(id));
+    }
+    if let Ok(django_id) = reference.parse::<i64>() {
+        filters.push(users::Column::DjangoId.eq(django_id));
+    }
+    if let Ok(name) = Username::parse(reference) {
+        filters.push(users::Column::UsernameKey.eq(name.key().to_owned()));
+    }
+    for filter in filters {
+        if let Some(row) = users::Entity::find().filter(filter).one(db).await? {
+            return Ok(Account::from(row));
         }
-        return users::Entity::find()
-            .filter(any)
-            .order_by_asc(users::Column::DjangoId)
-            .one(db)
-            .await?
-            .map(Account::from)
-            .ok_or_else(unknown);
-    } else {
-        let name = Username::parse(reference).map_err(|_| unknown())?;
-        users::Column::UsernameKey.eq(name.key().to_owned())
-    };
-    users::Entity::find()
-        .filter(filter)
-        .one(db)
-        .await?
-        .map(Account::from)
-        .ok_or_else(unknown)
+    }
+    Err(AdminError::UnknownUser(reference.to_owned()))
 }
 
 /// The account's sessions that have not expired.

@@ -3,7 +3,6 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 
 /// One row of Django's `auth_user`, as read.
-#[derive(Clone)]
 pub struct DjangoUser {
     pub id: i64,
     pub username: String,

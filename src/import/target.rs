@@ -45,12 +45,12 @@ pub struct Seen {
 }
 
 /// One account, checked against Gatehouse's rules and ready to insert.
-struct Candidate {
+struct Candidate<'a> {
     row: users::ActiveModel,
     holder: Holder,
     username_key: String,
     email_key: String,
-    django: DjangoUser,
+    django: &'a DjangoUser,
 }
 
 /// How many times a batch is tried when a running server gets in its way: a
@@ -123,7 +123,7 @@ fn is_unique_violation(err: &DbErr) -> bool {
 /// nothing is there to clash with.
 async fn write_once(
     db: Option<&DatabaseConnection>,
-    candidates: &[Candidate],
+    candidates: &[Candidate<'_>],
     options: &Options,
     seen: &Seen,
     accepted: &mut Seen,
@@ -175,7 +175,7 @@ async fn write_once(
 
     let mut rows = Vec::new();
     for candidate in candidates {
-        let django = &candidate.django;
+        let django = candidate.django;
         if present.contains(&django.id) {
             tally.already_present += 1;
             continue;
@@ -232,7 +232,7 @@ async fn write_once(
 }
 
 /// The Gatehouse account for a Django one, or why it cannot be one.
-fn candidate(user: &DjangoUser, options: &Options) -> Result<Candidate, String> {
+fn candidate<'a>(user: &'a DjangoUser, options: &Options) -> Result<Candidate<'a>, String> {
     let username = Username::parse(&user.username)
         .map_err(|errors| format!("the username is not accepted ({})", errors.join(" ")))?;
     let (email, email_key) = if user.email.trim().is_empty() {
@@ -269,7 +269,7 @@ fn candidate(user: &DjangoUser, options: &Options) -> Result<Candidate, String> 
         holder,
         username_key: username.key().to_owned(),
         email_key,
-        django: user.clone(),
+        django: user,
     })
 }
 

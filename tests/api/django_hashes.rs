@@ -2,43 +2,9 @@
 //! by Django 5.2 itself): each format logs in with its password, and the
 //! first login replaces the hash with argon2id.
 
-use reqwest::StatusCode;
-use serde_json::Value;
-
+use crate::django_fixture::account;
 use crate::helpers::{TestApp, problem, spawn_app};
-
-/// One fixture account: its stored hash and its password.
-struct Fixture {
-    username: String,
-    hash: String,
-    password: String,
-}
-
-/// The fixture account named `username`.
-fn fixture(username: &str) -> Fixture {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/django");
-    let read = |name: &str| -> Value {
-        serde_json::from_str(&std::fs::read_to_string(format!("{dir}/{name}")).unwrap()).unwrap()
-    };
-    let (dump, manifest) = (read("dumpdata.json"), read("manifest.json"));
-    let account = manifest["accounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["username"] == username)
-        .unwrap_or_else(|| panic!("{username} is not in the fixture"));
-    let row = dump
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|row| row["pk"] == account["id"])
-        .unwrap();
-    Fixture {
-        username: username.to_owned(),
-        hash: row["fields"]["password"].as_str().unwrap().to_owned(),
-        password: account["password"].as_str().unwrap().to_owned(),
-    }
-}
+use reqwest::StatusCode;
 
 /// Registers `username` and gives it `hash` as its stored password hash, as
 /// an import would.
@@ -49,15 +15,6 @@ async fn with_hash(app: &TestApp, username: &str, hash: &str) {
         hash.replace('\'', "''")
     ))
     .await;
-}
-
-async fn stored_hash(app: &TestApp, username: &str) -> String {
-    let rows = app
-        .sql(&format!(
-            "SELECT password_hash FROM users WHERE username = '{username}'"
-        ))
-        .await;
-    rows[0].try_get::<String>("", "password_hash").unwrap()
 }
 
 #[tokio::test]
@@ -72,16 +29,16 @@ async fn every_django_format_logs_in_and_is_upgraded_to_argon2id() {
         "legacy_scrypt",
         "legacy_md5",
     ] {
-        let account = fixture(name);
+        let account = account(name);
         with_hash(&app, name, &account.hash).await;
         // A wrong password fails and leaves the hash as it was.
         let wrong = app.login(name, "not-the-password-1").await;
         problem(wrong, StatusCode::UNAUTHORIZED, "INVALID_PASSWORD").await;
-        assert_eq!(stored_hash(&app, name).await, account.hash, "{name}");
+        assert_eq!(app.stored_hash(name).await, account.hash, "{name}");
 
         let response = app.login(name, &account.password).await;
         assert_eq!(response.status(), StatusCode::OK, "{name}");
-        let upgraded = stored_hash(&app, name).await;
+        let upgraded = app.stored_hash(name).await;
         assert!(
             upgraded.starts_with("$argon2id$v=19$m=256,t=1,p=1$"),
             "{name}: {upgraded}"
@@ -90,18 +47,17 @@ async fn every_django_format_logs_in_and_is_upgraded_to_argon2id() {
         let again = app.login(name, &account.password).await;
         assert_eq!(again.status(), StatusCode::OK, "{name}");
         assert_eq!(
-            stored_hash(&app, name).await,
+            app.stored_hash(name).await,
             upgraded,
             "{name}: no second upgrade"
         );
-        assert_eq!(account.username, name);
     }
 }
 
 #[tokio::test]
 async fn unusable_and_unknown_hashes_match_no_password() {
     let app = spawn_app().await;
-    let unusable = fixture("unusable_pw");
+    let unusable = account("unusable_pw");
     with_hash(&app, "unusable_pw", &unusable.hash).await;
     for password in [unusable.password.as_str(), unusable.hash.as_str(), ""] {
         let response = app.login("unusable_pw", password).await;
@@ -130,11 +86,7 @@ async fn unusable_and_unknown_hashes_match_no_password() {
         with_hash(&app, name, hash).await;
         let response = app.login(name, "password").await;
         problem(response, StatusCode::UNAUTHORIZED, "INVALID_PASSWORD").await;
-        assert_eq!(
-            stored_hash(&app, name).await,
-            hash,
-            "{name}: left as it was"
-        );
+        assert_eq!(app.stored_hash(name).await, hash, "{name}: left as it was");
     }
     // The service is fine afterwards.
     app.assert_healthy().await;

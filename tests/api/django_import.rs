@@ -9,18 +9,12 @@ use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::{Value, json};
 
+use crate::django_fixture::{FIXTURE, account, manifest};
 use crate::helpers::{
     PASSWORD, TestApp, TestDatabase, gql_code, is_postgres, postgres_admin_url, problem, spawn_on,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_gatehouse");
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/django");
-
-fn manifest() -> Vec<Value> {
-    let text = std::fs::read_to_string(format!("{FIXTURE}/manifest.json")).unwrap();
-    let manifest: Value = serde_json::from_str(&text).unwrap();
-    manifest["accounts"].as_array().unwrap().clone()
-}
 
 fn expected(expect: &str) -> usize {
     manifest().iter().filter(|a| a["expect"] == expect).count()
@@ -78,16 +72,6 @@ async fn imported_rows(app: &TestApp) -> Vec<Value> {
         .collect()
 }
 
-async fn stored_hash(app: &TestApp, username: &str) -> String {
-    let rows = app
-        .sql(&format!(
-            "SELECT password_hash FROM users WHERE username = '{}'",
-            username.replace('\'', "''")
-        ))
-        .await;
-    rows[0].try_get::<String>("", "password_hash").unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_imported_account_behaves_as_the_manifest_says() {
     let database = TestDatabase::create().await;
@@ -125,7 +109,7 @@ async fn every_imported_account_behaves_as_the_manifest_says() {
                 assert_eq!(body["user"]["username"], name);
                 assert_eq!(body["user"]["email"], account["email"]);
                 assert!(uuid::Uuid::parse_str(body["user"]["id"].as_str().unwrap()).is_ok());
-                let hash = stored_hash(&app, name).await;
+                let hash = app.stored_hash(name).await;
                 assert!(hash.starts_with("$argon2id$"), "{name} upgraded");
                 // Over GraphQL too, now on the upgraded hash.
                 let (_, body) = app
@@ -175,23 +159,16 @@ async fn every_imported_account_behaves_as_the_manifest_says() {
     }
 
     // The Django id keeps working for logout; responses give the UUID.
-    let (token, uuid) = app
-        .login_ok_with("legacy_md5", &password_of("legacy_md5"))
-        .await;
-    let django_id = manifest()
-        .iter()
-        .find(|a| a["username"] == "legacy_md5")
-        .unwrap()["id"]
-        .to_string();
+    let md5 = account("legacy_md5");
+    let (token, uuid) = app.login_ok_with("legacy_md5", &md5.password).await;
+    let django_id = md5.id.to_string();
     let response = app.logout(&django_id, Some(&token)).await;
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["user_id"], uuid.as_str());
     assert!(app.me(&token).await.is_null(), "the session ended");
     // Another account's Django id is not this token's user.
-    let (token, _) = app
-        .login_ok_with("legacy_md5", &password_of("legacy_md5"))
-        .await;
+    let (token, _) = app.login_ok_with("legacy_md5", &md5.password).await;
     let response = app.logout("1", Some(&token)).await;
     problem(response, StatusCode::BAD_REQUEST, "INVALID_USER_ID").await;
     let response = app.logout("999999", Some(&token)).await;
@@ -205,16 +182,6 @@ async fn every_imported_account_behaves_as_the_manifest_says() {
     assert_eq!(count(&summary, "imported"), 0, "{summary}");
     assert_eq!(count(&summary, "already present"), importable);
     assert_eq!(imported_rows(&app).await, before, "nothing changed");
-}
-
-fn password_of(username: &str) -> String {
-    manifest()
-        .iter()
-        .find(|a| a["username"] == username)
-        .unwrap()["password"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 /// Imports `source` into a fresh database and returns what landed.
@@ -406,7 +373,7 @@ async fn inactive_means_logged_out_when_asked() {
     )
     .await;
     let response = app
-        .login("inactive_user", &password_of("inactive_user"))
+        .login("inactive_user", &account("inactive_user").password)
         .await;
     assert_eq!(response.status(), StatusCode::OK);
 }
@@ -416,14 +383,9 @@ async fn a_django_id_logs_out_in_legacy_mode_too() {
     let database = TestDatabase::create().await;
     import(&database, &[&format!("{FIXTURE}/dumpdata.json")]);
     let app = spawn_on(database, &["--legacy-logout"]).await;
-    let (token, uuid) = app
-        .login_ok_with("legacy_md5", &password_of("legacy_md5"))
-        .await;
-    let django_id = manifest()
-        .iter()
-        .find(|a| a["username"] == "legacy_md5")
-        .unwrap()["id"]
-        .to_string();
+    let md5 = account("legacy_md5");
+    let (token, uuid) = app.login_ok_with("legacy_md5", &md5.password).await;
+    let django_id = md5.id.to_string();
     // Without a token: every session of the account named by its Django id.
     let response = app.logout(&django_id, None).await;
     assert_eq!(response.status(), StatusCode::OK);

@@ -244,6 +244,19 @@ impl Deref for TestApp {
 }
 
 impl TestApp {
+    /// The password hash stored for `username`.
+    pub async fn stored_hash(&self, username: &str) -> String {
+        let rows = self
+            .sql(&format!(
+                "SELECT password_hash FROM users WHERE username = '{}'",
+                username.replace('\'', "''")
+            ))
+            .await;
+        rows[0]
+            .try_get::<String>("", "password_hash")
+            .expect("a password hash")
+    }
+
     /// Runs SQL on the test's database and returns the rows as JSON-ish text.
     pub async fn sql(&self, sql: &str) -> Vec<sea_orm::QueryResult> {
         self.db

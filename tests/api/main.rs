@@ -12,6 +12,7 @@ mod introspection;
 mod admin_cli;
 mod binary;
 mod concurrency;
+mod django_fixture;
 mod django_hashes;
 mod django_import;
 mod graphql;

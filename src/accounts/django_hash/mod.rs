@@ -197,7 +197,7 @@ impl DjangoHash<'_> {
             }
             Self::Bcrypt { sha256, hash } => {
                 if sha256 {
-                    let hex = hex_lower(&Sha256::digest(password));
+                    let hex = hex::encode(Sha256::digest(password));
                     bcrypt::verify(hex.as_bytes(), hash).unwrap_or(false)
                 } else {
                     bcrypt::verify(password, hash).unwrap_or(false)
@@ -230,20 +230,10 @@ impl DjangoHash<'_> {
                     .chain_update(salt.as_bytes())
                     .chain_update(password)
                     .finalize();
-                bool::from(hex_lower(&digest).as_bytes().ct_eq(hex.as_bytes()))
+                bool::from(hex::encode(digest).as_bytes().ct_eq(hex.as_bytes()))
             }
         }
     }
-}
-
-fn hex_lower(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut out, byte| {
-            let _ = write!(out, "{byte:02x}");
-            out
-        })
 }
 
 fn argon2_within_bounds(phc: &str) -> bool {
