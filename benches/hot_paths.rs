@@ -95,6 +95,7 @@ async fn session(accounts: &Accounts, user_id: Uuid) -> String {
         token_hash: Set(token.hash().0.to_vec()),
         created_at: Set(now),
         expires_at: Set(now + chrono::Duration::days(1)),
+        ..Default::default()
     }
     .insert(accounts.db())
     .await
@@ -212,6 +213,7 @@ async fn sessions_for(accounts: &Accounts, user_id: Uuid, count: u64) -> Vec<Str
             token_hash: Set(token.hash().0.to_vec()),
             created_at: Set(now),
             expires_at: Set(now + chrono::Duration::days(1)),
+            ..Default::default()
         });
         tokens.push(token.expose().to_owned());
     }

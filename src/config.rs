@@ -1,7 +1,7 @@
 //! Command line and environment: every setting is a flag with a matching
 //! `GATEHOUSE_*` variable (SPEC §2).
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
@@ -15,8 +15,10 @@ use crate::graphql::SchemaLimits;
 
 mod admin;
 mod import;
+mod parse;
 pub use admin::{SessionsAction, SessionsArgs, Target, UsersAction, UsersArgs};
 pub use import::{DjangoImportArgs, ImportArgs, ImportFrom};
+use parse::{parse_cidr, parse_origin, parse_session_ttl};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://gatehouse.db?mode=rwc";
 
@@ -155,6 +157,12 @@ pub struct ServeArgs {
     #[arg(long, env = "GATEHOUSE_LEGACY_LOGOUT", value_enum, num_args = 0..=1, default_missing_value = "on", default_value_t = Switch::Off)]
     pub legacy_logout: Switch,
 
+    /// One answer for every failed login: an unknown name, a wrong password
+    /// and a disabled account are all `401 INVALID_CREDENTIALS`, in the same
+    /// time. Off by default: the Django contract tells them apart.
+    #[arg(long, env = "GATEHOUSE_UNIFORM_LOGIN", value_enum, num_args = 0..=1, default_missing_value = "on", default_value_t = Switch::Off)]
+    pub uniform_login: Switch,
+
     /// Per-account login throttling: `on` or `off`.
     #[arg(long, env = "GATEHOUSE_LOGIN_THROTTLE", value_enum, num_args = 0..=1, default_missing_value = "on", default_value_t = Switch::On)]
     pub login_throttle: Switch,
@@ -283,6 +291,7 @@ impl ServeArgs {
             },
             session_ttl: self.session_ttl,
             legacy_logout: self.legacy_logout.is_on(),
+            uniform_login: self.uniform_login.is_on(),
             login_throttle: self.login_throttle.is_on().then_some(LoginThrottle {
                 free_failures: self.login_throttle_after,
                 max_delay: self.login_throttle_max_delay.max(Duration::from_secs(1)),
@@ -307,42 +316,4 @@ impl ServeArgs {
             introspection: self.graphql_introspection.is_on(),
         }
     }
-}
-
-/// A session lifetime: at least a second, at most ten years, so expiry times
-/// stay ordinary timestamps on every backend.
-fn parse_session_ttl(value: &str) -> Result<Duration, String> {
-    let ttl = humantime::parse_duration(value).map_err(|e| e.to_string())?;
-    let ten_years = Duration::from_secs(10 * 366 * 24 * 60 * 60);
-    if ttl < Duration::from_secs(1) || ttl > ten_years {
-        return Err("must be between 1s and 10 years".into());
-    }
-    Ok(ttl)
-}
-
-/// A CORS origin: `scheme://host[:port]`. `*` is refused: credentials travel
-/// in `Authorization`, and an account API should name the sites it trusts.
-fn parse_origin(value: &str) -> Result<String, String> {
-    let origin = value.trim();
-    if origin == "*" {
-        return Err("`*` is not allowed; list the origins".into());
-    }
-    let well_formed = (origin.starts_with("https://") || origin.starts_with("http://"))
-        && !origin.ends_with('/')
-        && axum::http::HeaderValue::from_str(origin).is_ok();
-    if !well_formed {
-        return Err(format!(
-            "{origin:?} is not an origin like https://app.example.com"
-        ));
-    }
-    Ok(origin.to_owned())
-}
-
-/// A proxy network: a CIDR, or a single address.
-fn parse_cidr(value: &str) -> Result<IpNet, String> {
-    let value = value.trim();
-    value
-        .parse::<IpNet>()
-        .or_else(|_| value.parse::<IpAddr>().map(IpNet::from))
-        .map_err(|_| format!("{value:?} is not a CIDR like 10.0.0.0/8 or an address"))
 }

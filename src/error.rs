@@ -20,6 +20,8 @@ pub enum ErrorCode {
     UserNotFound,
     InvalidPassword,
     InvalidUserId,
+    InvalidSessionId,
+    InvalidCredentials,
     Unauthenticated,
     AccountDisabled,
     RateLimited,
@@ -42,6 +44,8 @@ impl ErrorCode {
             Self::UserNotFound => "USER_NOT_FOUND",
             Self::InvalidPassword => "INVALID_PASSWORD",
             Self::InvalidUserId => "INVALID_USER_ID",
+            Self::InvalidSessionId => "INVALID_SESSION_ID",
+            Self::InvalidCredentials => "INVALID_CREDENTIALS",
             Self::Unauthenticated => "UNAUTHENTICATED",
             Self::AccountDisabled => "ACCOUNT_DISABLED",
             Self::RateLimited => "RATE_LIMITED",
@@ -78,6 +82,12 @@ pub enum Error {
     InvalidPassword,
     #[error("The user id is malformed, unknown, or not the authenticated user's.")]
     InvalidUserId,
+    #[error("The session id is malformed, unknown, or not one of your live sessions.")]
+    InvalidSessionId,
+    /// `--uniform-login`: an unknown name, a wrong password and a disabled
+    /// account, told apart by nothing.
+    #[error("Unable to log in with the provided credentials.")]
+    InvalidCredentials,
     #[error("Authentication required: the bearer token is missing, invalid or expired.")]
     Unauthenticated,
     #[error("This account is disabled.")]
@@ -118,6 +128,8 @@ impl Error {
             Self::UserNotFound => ErrorCode::UserNotFound,
             Self::InvalidPassword => ErrorCode::InvalidPassword,
             Self::InvalidUserId => ErrorCode::InvalidUserId,
+            Self::InvalidSessionId => ErrorCode::InvalidSessionId,
+            Self::InvalidCredentials => ErrorCode::InvalidCredentials,
             Self::Unauthenticated => ErrorCode::Unauthenticated,
             Self::AccountDisabled => ErrorCode::AccountDisabled,
             Self::RateLimited { .. } => ErrorCode::RateLimited,

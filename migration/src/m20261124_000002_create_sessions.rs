@@ -77,7 +77,7 @@ impl MigrationTrait for Migration {
 }
 
 #[derive(DeriveIden)]
-enum Sessions {
+pub enum Sessions {
     Table,
     Id,
     UserId,

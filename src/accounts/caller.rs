@@ -47,12 +47,18 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
-/// The caller of one operation: its credentials and its address, and the
-/// session they resolve to once `Accounts::session` has looked it up.
+/// The longest user agent a session keeps, in bytes; longer ones are cut at
+/// a character boundary. Real browsers send a few hundred.
+const USER_AGENT_MAX: usize = 256;
+
+/// The caller of one operation: its credentials, its address and user
+/// agent, and the session they resolve to once `Accounts::session` has
+/// looked it up.
 #[derive(Debug)]
 pub struct Caller {
     pub(super) credentials: Credentials,
     client: Option<IpAddr>,
+    user_agent: Option<String>,
     pub(super) session: OnceCell<Option<Authenticated>>,
 }
 
@@ -61,8 +67,29 @@ impl Caller {
         Self {
             credentials,
             client,
+            user_agent: None,
             session: OnceCell::new(),
         }
+    }
+
+    /// The client's `User-Agent`, kept with a session it opens: shortened,
+    /// control characters dropped, and nothing if that leaves it empty.
+    pub fn with_user_agent(mut self, user_agent: Option<&str>) -> Self {
+        self.user_agent = user_agent.and_then(|agent| {
+            let mut kept = String::with_capacity(agent.len().min(USER_AGENT_MAX));
+            for c in agent.trim().chars().filter(|c| !c.is_control()) {
+                if kept.len() + c.len_utf8() > USER_AGENT_MAX {
+                    break;
+                }
+                kept.push(c);
+            }
+            (!kept.is_empty()).then_some(kept)
+        });
+        self
+    }
+
+    pub fn user_agent(&self) -> Option<&str> {
+        self.user_agent.as_deref()
     }
 
     /// The client's address (the peer, or the first untrusted hop of

@@ -1,13 +1,14 @@
 //! Login (SPEC §3): check the password on the hashing pool, under the
-//! per-account throttle, and open a session.
+//! per-account throttle, and open a session. Under `--uniform-login` an
+//! unknown name, a wrong password and a disabled account all answer
+//! `InvalidCredentials`, each after one argon2id verification.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::django_hash::report_unknown;
 use super::rate_limit::Action;
-use super::{Account, Accounts, Caller, Limited, Verification, now};
+use super::{Account, Accounts, Caller, Limited, now};
 use crate::domain::{self, SessionToken, Username, messages};
 use crate::entities::users;
 use crate::error::{Error, FieldErrors};
@@ -30,11 +31,26 @@ impl Accounts {
     /// has room.
     #[tracing::instrument(skip_all)]
     pub async fn login(&self, input: LoginInput, caller: &Caller) -> Limited<LoginOutcome> {
-        self.limited(Action::Login, caller, self.check_password(input))
+        self.limited(Action::Login, caller, self.check_password(input, caller))
             .await
     }
 
-    async fn check_password(&self, input: LoginInput) -> Result<LoginOutcome, Error> {
+    async fn check_password(
+        &self,
+        input: LoginInput,
+        caller: &Caller,
+    ) -> Result<LoginOutcome, Error> {
+        if !self.config.uniform_login {
+            return self.try_login(input, caller).await;
+        }
+        let password = input.password.clone();
+        match self.try_login(input, caller).await {
+            Err(err) => Err(self.uniform(err, password).await),
+            done => done,
+        }
+    }
+
+    async fn try_login(&self, input: LoginInput, caller: &Caller) -> Result<LoginOutcome, Error> {
         let mut errors = FieldErrors::new();
         if input.username.trim().is_empty() {
             errors.insert("username".into(), vec![messages::BLANK.into()]);
@@ -49,40 +65,18 @@ impl Accounts {
         // Every stored name passed `Username::parse`, so a name that does not
         // parse has no account; it never reaches the database (PostgreSQL
         // would refuse a NUL byte in it with an error, not a miss).
-        let name = Username::parse(&input.username).map_err(|_| Error::UserNotFound)?;
-        let row = users::Entity::find()
-            .filter(users::Column::UsernameKey.eq(name.key()))
-            .one(&self.db)
-            .await?
-            .ok_or(Error::UserNotFound)?;
-
-        // Inside a throttling window the password is not even checked. An
-        // attempt that would start a window is counted before the check, so
-        // concurrent guesses at a window's edge get one try between them.
-        let counted = self.claim_login_attempt(&row).await?;
-
-        let password = domain::normalise_password(&input.password);
-        let stored = row.password_hash.clone();
-        let verification = self
-            .hash_pool
-            .verify(password, input.password, stored)
-            .await?;
-        let rehashed = match verification {
-            Verification::UnknownFormat { format } => {
-                report_unknown(format, row.id);
-                if !counted {
-                    self.record_failed_login(row.id).await?;
-                }
-                return Err(Error::InvalidPassword);
+        let row = match Username::parse(&input.username) {
+            Ok(name) => {
+                users::Entity::find()
+                    .filter(users::Column::UsernameKey.eq(name.key()))
+                    .one(&self.db)
+                    .await?
             }
-            Verification::Mismatch => {
-                if !counted {
-                    self.record_failed_login(row.id).await?;
-                }
-                return Err(Error::InvalidPassword);
-            }
-            Verification::Match { rehashed, format } => rehashed.map(|new| (new, format)),
+            Err(_) => None,
         };
+        let row = row.ok_or(Error::UserNotFound)?;
+
+        let rehashed = self.confirm_password(&row, input.password).await?.rehashed;
         // Only someone who knows the password learns that the account is disabled.
         if !row.is_active {
             return Err(Error::AccountDisabled);
@@ -91,9 +85,10 @@ impl Accounts {
         let logged_in_at = now();
         let (token, expires_at) = self
             .open_session(
-                row.id,
+                &row,
                 logged_in_at,
                 rehashed.as_ref().map(|(new, _)| new.as_str()),
+                caller,
             )
             .await?;
         if let Some((_, from)) = rehashed {
@@ -107,5 +102,30 @@ impl Accounts {
             expires_at,
             user,
         })
+    }
+
+    /// A failed login as `--uniform-login` shows it: an unknown name, a wrong
+    /// password, a disabled account and a throttled one are all
+    /// `InvalidCredentials`. The two that checked no password (an unknown
+    /// name, an account inside a throttling window) spend one argon2id
+    /// verification of a decoy on the same pool first, so that none answers
+    /// sooner than a wrong password. The throttle still holds: a throttled
+    /// account's password is not checked. Anything else (a full queue, a
+    /// database error) is answered as it is.
+    async fn uniform(&self, err: Error, password: SecretString) -> Error {
+        match err {
+            Error::UserNotFound | Error::RateLimited { .. } => {
+                let decoy = self
+                    .hash_pool
+                    .verify_decoy(domain::normalise_password(&password))
+                    .await;
+                match decoy {
+                    Ok(()) => Error::InvalidCredentials,
+                    Err(busy) => busy,
+                }
+            }
+            Error::InvalidPassword | Error::AccountDisabled => Error::InvalidCredentials,
+            other => other,
+        }
     }
 }

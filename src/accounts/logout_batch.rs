@@ -151,6 +151,7 @@ mod tests {
             token_hash: Set(token.hash().0.to_vec()),
             created_at: Set(Utc::now()),
             expires_at: Set(Utc::now() + Duration::days(1)),
+            ..Default::default()
         }
         .insert(&db)
         .await

@@ -5,17 +5,24 @@
 //!
 //! One file per behaviour: `register.rs`, `login.rs`, `logout.rs`;
 //! `sessions.rs` (authenticating a token, opening a session, the expiry
-//! sweep); `throttle.rs` (the per-account login throttle); `rate_limit.rs`
-//! (the per-client limiter); `logout_batch.rs` (logouts ended in batches);
-//! `hashing.rs` (the argon2id pool); `caller.rs` (who is calling).
+//! sweep); `own_sessions.rs` (a user listing and ending their sessions);
+//! `change_password.rs`; `delete_account.rs`; `password_check.rs` (a
+//! password checked under the throttle); `throttle.rs` (the per-account
+//! login throttle); `rate_limit.rs` (the per-client limiter);
+//! `logout_batch.rs` (logouts ended in batches); `hashing/` (the argon2id
+//! pool); `django_hash/` (Django's formats); `caller.rs` (who is calling).
 
 mod account;
 mod caller;
+mod change_password;
+mod delete_account;
 mod django_hash;
 mod hashing;
 mod login;
 mod logout;
 mod logout_batch;
+mod own_sessions;
+mod password_check;
 pub mod rate_limit;
 mod register;
 mod sessions;
@@ -26,9 +33,11 @@ use sea_orm::DatabaseConnection;
 
 pub use account::Account;
 pub use caller::{Caller, Credentials};
+pub use change_password::{ChangePasswordInput, PasswordChanged};
 pub use hashing::{HashPool, HashingConfig, Verification};
 pub use login::{LoginInput, LoginOutcome};
 pub use logout::LogoutOutcome;
+pub use own_sessions::{RevokedSession, SESSIONS_LISTED, SessionInfo};
 pub use rate_limit::{ClientLimits, RateState};
 pub use register::RegisterInput;
 pub use sessions::Authenticated;
@@ -45,6 +54,9 @@ pub struct AccountsConfig {
     pub session_ttl: std::time::Duration,
     /// Django's tokenless logout (SPEC §3).
     pub legacy_logout: bool,
+    /// `--uniform-login`: every failed login looks the same (OWASP ASVS
+    /// 6.3.8); see `login.rs`.
+    pub uniform_login: bool,
     /// Per-account login throttling; `None` switches it off.
     pub login_throttle: Option<LoginThrottle>,
 }
@@ -55,6 +67,7 @@ impl Default for AccountsConfig {
             password_policy: PasswordPolicy::default(),
             session_ttl: std::time::Duration::from_secs(7 * 24 * 60 * 60),
             legacy_logout: false,
+            uniform_login: false,
             login_throttle: Some(LoginThrottle::default()),
         }
     }

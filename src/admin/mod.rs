@@ -84,6 +84,12 @@ pub async fn set_active(
 /// free again. Returns how many sessions ended.
 pub async fn delete(db: &DatabaseConnection, user_id: Uuid) -> Result<u64, AdminError> {
     let txn = db.begin().await?;
+    // The user's row first, as a login takes it, so the two never wait on
+    // each other in a circle (PostgreSQL: FOR UPDATE; SQLite has one writer).
+    users::Entity::find_by_id(user_id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?;
     let ended = end_sessions(&txn, user_id).await?;
     users::Entity::delete_by_id(user_id).exec(&txn).await?;
     txn.commit().await?;

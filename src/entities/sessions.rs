@@ -10,6 +10,13 @@ pub struct Model {
     pub token_hash: Vec<u8>,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
+    /// When the token was last used, to the minute (NULL only for sessions
+    /// opened before this was kept).
+    pub last_used_at: Option<DateTimeUtc>,
+    /// The `User-Agent` of the login that opened the session, shortened.
+    pub user_agent: Option<String>,
+    /// The client address of that login.
+    pub ip: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -38,6 +45,7 @@ impl std::fmt::Debug for Model {
             .field("user_id", &self.user_id)
             .field("created_at", &self.created_at)
             .field("expires_at", &self.expires_at)
+            .field("last_used_at", &self.last_used_at)
             .finish_non_exhaustive()
     }
 }

@@ -3,6 +3,7 @@
 
 mod context;
 mod error;
+mod lifecycle;
 mod mutation;
 mod query;
 mod schema;

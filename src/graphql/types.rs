@@ -4,8 +4,9 @@ use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
-use super::context::accounts;
+use super::context::{accounts, caller};
 use super::error::into_graphql;
+use super::lifecycle::Session;
 use crate::accounts::{Account, LoginOutcome, LogoutOutcome};
 
 pub struct User(pub Account);
@@ -38,6 +39,16 @@ impl User {
             .is_logged_in(self.0.id)
             .await
             .map_err(into_graphql)
+    }
+
+    /// The user's live sessions, newest first (at most 100). Only the user's
+    /// own bearer token reads them; for any other request, null.
+    async fn sessions(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<Session>>> {
+        let sessions = accounts(ctx)?
+            .sessions_of(self.0.id, caller(ctx)?)
+            .await
+            .map_err(into_graphql)?;
+        Ok(sessions.map(|listed| listed.into_iter().map(Session).collect()))
     }
 }
 
@@ -72,7 +83,7 @@ impl LogoutPayload {
     }
 
     async fn sessions_revoked(&self) -> i32 {
-        i32::try_from(self.0.sessions_revoked).unwrap_or(i32::MAX)
+        super::lifecycle::count(self.0.sessions_revoked)
     }
 }
 

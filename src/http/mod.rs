@@ -55,7 +55,10 @@ impl AppState {
     pub fn caller(&self, headers: &HeaderMap, peer: Option<SocketAddr>) -> Arc<Caller> {
         let credentials = credentials(headers.get(header::AUTHORIZATION));
         let client = client_ip::client_ip(peer, headers, &self.trusted_proxies);
-        Arc::new(Caller::new(credentials, client))
+        let user_agent = headers
+            .get(header::USER_AGENT)
+            .and_then(|agent| std::str::from_utf8(agent.as_bytes()).ok());
+        Arc::new(Caller::new(credentials, client).with_user_agent(user_agent))
     }
 }
 

@@ -16,8 +16,11 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | ErrorCode::EmailTaken
         | ErrorCode::UserNotFound
         | ErrorCode::InvalidUserId
+        | ErrorCode::InvalidSessionId
         | ErrorCode::BadRequest => StatusCode::BAD_REQUEST,
-        ErrorCode::InvalidPassword | ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorCode::InvalidPassword | ErrorCode::InvalidCredentials | ErrorCode::Unauthenticated => {
+            StatusCode::UNAUTHORIZED
+        }
         ErrorCode::AccountDisabled => StatusCode::FORBIDDEN,
         ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::Overloaded => StatusCode::SERVICE_UNAVAILABLE,

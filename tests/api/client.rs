@@ -185,6 +185,22 @@ impl Api {
         self.login_ok_with(username, PASSWORD).await
     }
 
+    /// Logs in with `PASSWORD`, sending `agent` as the `User-Agent`; returns
+    /// the token.
+    pub async fn login_with_agent(&self, username: &str, agent: &str) -> String {
+        let response = self
+            .client
+            .post(self.url("/user/login/"))
+            .header("user-agent", agent)
+            .json(&json!({ "username": username, "password": PASSWORD }))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), StatusCode::OK, "login {username}");
+        let body: Value = response.json().await.unwrap();
+        body["token"].as_str().unwrap().to_owned()
+    }
+
     /// Logs in with `password` and returns (token, user id).
     pub async fn login_ok_with(&self, username: &str, password: &str) -> (String, String) {
         let response = self.login(username, password).await;

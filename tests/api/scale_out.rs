@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
@@ -165,4 +165,46 @@ async fn a_restarted_instance_keeps_every_account_and_session() {
     let (token, _) = app.login_ok("alice").await;
     let again = spawn_on(app.database, &[]).await;
     assert_eq!(again.me(&token).await["id"], id.as_str());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_changes_on_one_instance_are_seen_by_the_other_at_once() {
+    let (a, b) = two_instances().await;
+    a.register_ok("alice").await;
+    let (on_a, _) = a.login_ok("alice").await;
+    let (on_b, _) = b.login_ok("alice").await;
+
+    // logoutEverywhere on A: B refuses B's own token.
+    let everywhere = "mutation { logoutEverywhere { sessionsRevoked } }";
+    let (_, body) = a.graphql(everywhere, json!({}), Some(&on_a)).await;
+    assert_eq!(
+        body["data"]["logoutEverywhere"]["sessionsRevoked"], 2,
+        "{body}"
+    );
+    assert!(b.me(&on_b).await.is_null());
+
+    // changePassword on B ends A's session.
+    let (on_a, _) = a.login_ok("alice").await;
+    let (on_b, _) = b.login_ok("alice").await;
+    let change = "mutation($input: ChangePasswordInput!) { changePassword(input: $input) { sessionsRevoked } }";
+    let input = json!({ "input": { "currentPassword": PASSWORD, "newPassword": "Tq9!nw#Lzc" } });
+    let (_, body) = b.graphql(change, input, Some(&on_b)).await;
+    assert_eq!(
+        body["data"]["changePassword"]["sessionsRevoked"], 1,
+        "{body}"
+    );
+    assert!(a.me(&on_a).await.is_null());
+
+    // deleteAccount on A: B refuses the token at once.
+    let delete = "mutation($p: String!) { deleteAccount(password: $p) { sessionsRevoked } }";
+    let (on_a, _) = a.login_ok_with("alice", "Tq9!nw#Lzc").await;
+    let (_, body) = a
+        .graphql(delete, json!({ "p": "Tq9!nw#Lzc" }), Some(&on_a))
+        .await;
+    assert_eq!(
+        body["data"]["deleteAccount"]["sessionsRevoked"], 2,
+        "{body}"
+    );
+    assert!(b.me(&on_b).await.is_null());
+    b.register_ok("alice").await;
 }

@@ -73,6 +73,9 @@ type Job = Box<dyn FnOnce(&mut Worker) + Send>;
 struct Worker {
     params: Params,
     memory: Vec<Block>,
+    /// A hash of a random password with the configured parameters, made on
+    /// first use, for verifications that stand in for a missing account.
+    decoy: Option<String>,
 }
 
 #[derive(Clone)]
@@ -134,11 +137,28 @@ impl HashPool {
                         Ok(Verification::Mismatch)
                     }
                 }
-                Stored::Unusable => Ok(Verification::Mismatch),
-                Stored::Unknown(format) => Ok(Verification::UnknownFormat { format }),
+                // No password matches these; they cost what a real hash
+                // does all the same, so that their answer says nothing.
+                Stored::Unusable => {
+                    worker.verify_decoy(normalised)?;
+                    Ok(Verification::Mismatch)
+                }
+                Stored::Unknown(format) => {
+                    worker.verify_decoy(normalised)?;
+                    Ok(Verification::UnknownFormat { format })
+                }
             }
         })
         .await?
+    }
+
+    /// Verifies `password` against a hash no password matches, at the cost
+    /// of verifying a real one: what a login for an account that does not
+    /// exist spends under `--uniform-login`, so that its answer comes no
+    /// sooner than a wrong password's.
+    pub async fn verify_decoy(&self, password: SecretString) -> Result<(), Error> {
+        self.run(move |worker| worker.verify_decoy(password.expose_secret().as_bytes()))
+            .await?
     }
 
     /// Queues `job` for a hashing thread, or refuses it when the queue is full.
@@ -176,6 +196,7 @@ fn work(queue: &Mutex<Receiver<Job>>, params: Params) {
     let mut worker = Worker {
         params,
         memory: Vec::new(),
+        decoy: None,
     };
     loop {
         let job = match queue.lock() {
@@ -215,6 +236,22 @@ impl Worker {
             hash: Some(Output::new(&output).map_err(Error::internal)?),
         };
         Ok(phc.to_string())
+    }
+
+    /// Verifies `password` against this thread's decoy hash (made on first
+    /// use), which no password matches.
+    fn verify_decoy(&mut self, password: &[u8]) -> Result<(), Error> {
+        let decoy = match self.decoy.take() {
+            Some(decoy) => decoy,
+            None => {
+                let mut random = [0u8; 32];
+                getrandom::fill(&mut random).map_err(Error::internal)?;
+                self.hash(&random)?
+            }
+        };
+        let checked = self.verify(password, &decoy);
+        self.decoy = Some(decoy);
+        checked.map(drop)
     }
 
     fn verify(&mut self, password: &[u8], stored: &str) -> Result<Verification, Error> {

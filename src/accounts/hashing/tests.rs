@@ -91,3 +91,13 @@ async fn a_full_queue_is_refused() {
         "a pool of 1 + 1 queued must refuse some of 8"
     );
 }
+
+#[tokio::test]
+async fn a_decoy_verification_matches_nothing_and_keeps_its_hash() {
+    let pool = pool(64);
+    for password in ["correct horse", "", "another"] {
+        pool.verify_decoy(SecretString::from(password))
+            .await
+            .unwrap();
+    }
+}

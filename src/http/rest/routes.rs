@@ -94,6 +94,7 @@ pub static ROUTES: &[RestRoute] = &[
                 ErrorCode::ValidationFailed,
                 ErrorCode::UserNotFound,
                 ErrorCode::InvalidPassword,
+                ErrorCode::InvalidCredentials,
                 ErrorCode::AccountDisabled,
                 ErrorCode::RateLimited,
             ],

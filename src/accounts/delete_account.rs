@@ -1,0 +1,70 @@
+//! Deleting one's own account, confirmed with the password (checked as at
+//! login: hashing pool, per-account throttle). The row and every session go
+//! in one transaction, so the username and email are free at once and the
+//! account's tokens fail on every instance.
+
+use sea_orm::{EntityTrait, QuerySelect, TransactionTrait};
+use secrecy::{ExposeSecret, SecretString};
+
+use super::change_password::account_gone;
+use super::own_sessions::end_sessions;
+use super::rate_limit::Action;
+use super::{Accounts, Caller, Limited, LogoutOutcome};
+use crate::domain::messages;
+use crate::entities::users;
+use crate::error::Error;
+
+impl Accounts {
+    /// Deletes the caller's account; answers how many sessions ended.
+    /// Counted in the caller's login bucket, since it checks a password.
+    #[tracing::instrument(skip_all)]
+    pub async fn delete_account(
+        &self,
+        password: SecretString,
+        caller: &Caller,
+    ) -> Limited<LogoutOutcome> {
+        self.limited(Action::Login, caller, self.delete_own(password, caller))
+            .await
+    }
+
+    async fn delete_own(
+        &self,
+        password: SecretString,
+        caller: &Caller,
+    ) -> Result<LogoutOutcome, Error> {
+        let own = self.require_session(caller).await?;
+        if password.expose_secret().is_empty() {
+            return Err(Error::field("password", vec![messages::BLANK.into()]));
+        }
+        let row = users::Entity::find_by_id(own.user.id)
+            .one(&self.db)
+            .await?
+            .ok_or(Error::Unauthenticated)?;
+        self.confirm_password(&row, password)
+            .await
+            .map_err(account_gone)?;
+
+        let txn = self.writer.begin().await?;
+        // The user's row first, as a login takes it (PostgreSQL: FOR
+        // UPDATE; SQLite has one writer), so the two never wait on each
+        // other in a circle; a login that took it first has its session
+        // ended below.
+        let locked = users::Entity::find_by_id(row.id)
+            .lock_exclusive()
+            .one(&txn)
+            .await?;
+        if locked.is_none() {
+            // Deleted meanwhile, by the user elsewhere or an operator.
+            txn.rollback().await?;
+            return Err(Error::Unauthenticated);
+        }
+        let ended = end_sessions(&txn, row.id, None).await?;
+        users::Entity::delete_by_id(row.id).exec(&txn).await?;
+        txn.commit().await?;
+        tracing::debug!(user_id = %row.id, ended, "account deleted");
+        Ok(LogoutOutcome {
+            user_id: row.id,
+            sessions_revoked: ended,
+        })
+    }
+}
