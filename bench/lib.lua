@@ -8,6 +8,20 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
+-- This thread's share of the lines of a file: every n-th line, for n
+-- threads, so that no two threads send the same line. Call it from `init`.
+function thread_share(path)
+  local threads = tonumber(os.getenv("BENCH_THREADS"))
+  local lines, index = {}, 0
+  for line in io.lines(path) do
+    if index % threads == (id or 0) then
+      table.insert(lines, line)
+    end
+    index = index + 1
+  end
+  return lines
+end
+
 function done(summary, latency, requests)
   local seconds = summary.duration / 1e6
   local statuses = {}

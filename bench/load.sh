@@ -79,14 +79,29 @@ finally:
 PY
 )"
 
+register() { # name: registers it, prints its id
+  curl -fs "$base/user/register/" -H 'Content-Type: application/json' \
+    -d "{\"username\":\"$1\",\"email\":\"$1@example.com\",\"password\":\"Vq7#kPz!rw-load\"}" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
+}
+login() { # name [user agent]: logs in, prints the token
+  curl -fs "$base/user/login/" -H 'Content-Type: application/json' -A "${2:-curl}" \
+    -d "{\"username\":\"$1\",\"password\":\"Vq7#kPz!rw-load\"}" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'
+}
+
 start_server
-curl -fs "$base/user/register/" -H 'Content-Type: application/json' \
-  -d '{"username":"loaduser","email":"loaduser@example.com","password":"Vq7#kPz!rw-load"}' > "$work/user.json"
-user_id="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$work/user.json")"
-token="$(curl -fs "$base/user/login/" -H 'Content-Type: application/json' \
-  -d '{"username":"loaduser","password":"Vq7#kPz!rw-load"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')"
+user_id="$(register loaduser)"
+token="$(login loaduser)"
 # Enough fresh tokens for a logout run at well above the target rate.
 python3 bench/seed_sessions.py "$db" "$user_id" $(( DURATION * 40000 )) > "$work/tokens.txt"
+# A user signed in on five devices, for `me` with its sessions.
+register devices >/dev/null
+for device in 1 2 3 4 5; do devices_token="$(login devices "bench-device/$device")"; done
+# A user with sessions enough to revoke a different one per request.
+revoke_id="$(register revoker)"
+revoke_token="$(login revoker)"
+python3 bench/seed_sessions.py "$db" "$revoke_id" $(( DURATION * 20000 )) --ids > "$work/session_ids.txt"
 
 results="$work/results.txt"
 run() { # name script connections [extra env]
@@ -102,6 +117,18 @@ BENCH_USERNAME=nobody run "login (unknown user)" login.lua "$CONNECTIONS"
 run "register" register.lua "$CONNECTIONS"
 BENCH_USER_ID="$user_id" BENCH_TOKENS="$work/tokens.txt" run "logout" logout.lua "$CONNECTIONS"
 BENCH_TOKEN="$token" run "GraphQL me" me.lua "$CONNECTIONS"
+BENCH_TOKEN="$devices_token" \
+  BENCH_QUERY="{ me { id username sessions { id createdAt lastUsedAt expiresAt userAgent ip current } } }" \
+  run "GraphQL me with 5 sessions" me.lua "$CONNECTIONS"
+BENCH_TOKEN="$revoke_token" BENCH_IDS="$work/session_ids.txt" run "GraphQL revokeSession" revoke.lua "$CONNECTIONS"
+# GraphQL answers an error with 200 too: count the sessions that really ended.
+revoked="$(python3 - "$db" "$revoke_id" "$(wc -l < "$work/session_ids.txt")" <<'PY'
+import sqlite3, sys, uuid
+db, user, seeded = sys.argv[1], uuid.UUID(sys.argv[2]), int(sys.argv[3])
+left = sqlite3.connect(db).execute("SELECT count(*) FROM sessions WHERE user_id = ?", (user.bytes,)).fetchone()[0]
+print(seeded + 1 - left)
+PY
+)"
 run "/healthz" healthz.lua "$CONNECTIONS"
 stop_server
 
@@ -122,9 +149,9 @@ peak_kib="$(awk '/VmHWM/ { print $2 }' "/proc/$server_pid/status")"
 stop_server
 
 python3 - "$results" "$raw" "$(grep '^RESULT' "$flood_out")" "$during" "$after" "$peak_kib" "$cold_ms" \
-  "$DURATION" "$FLOOD" <<'PY'
+  "$DURATION" "$FLOOD" "$revoked" <<'PY'
 import re, sys
-results, raw, flood, during, after, peak_kib, cold_ms, duration, flood_secs = sys.argv[1:10]
+results, raw, flood, during, after, peak_kib, cold_ms, duration, flood_secs, revoked = sys.argv[1:11]
 
 def fields(line):
     return dict(re.findall(r"(\w+)=(\S+)", line))
@@ -140,6 +167,9 @@ print("| scenario | connections | requests/s | p50 ms | p99 ms | non-2xx |")
 print("|---|---:|---:|---:|---:|---:|")
 for name, connections, f in rows:
     print(f"| {name} | {connections} | {float(f['rps']):.0f} | {f['p50_ms']} | {f['p99_ms']} | {f['non2xx']} |")
+for name, _, f in rows:
+    if name == "GraphQL revokeSession":
+        print(f"\nrevokeSession: {revoked} sessions ended by {f['requests']} requests")
 print(f"\nRaw argon2 limit (m=19456 t=2 p=1, all cores, outside the server): {raw}")
 for name, _, f in rows:
     if name in ("login (right password)", "register"):
