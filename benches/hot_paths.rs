@@ -112,7 +112,7 @@ fn hashing(c: &mut Criterion) {
         workers: 1,
         ..HashingConfig::default()
     };
-    let pool = HashPool::new(config).unwrap();
+    let pool = HashPool::new(config, Default::default()).unwrap();
     let stored = runtime
         .block_on(pool.hash(SecretString::from(PASSWORD)))
         .unwrap();

@@ -18,7 +18,8 @@ use crate::accounts::{Accounts, HashPool};
 use crate::config::ServeArgs;
 use crate::db::connect_pools;
 use crate::graphql::build_schema;
-use crate::http::{AppState, HttpConfig, router};
+use crate::http::{AppState, HttpConfig, metrics_router, router};
+use crate::metrics::Metrics;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -35,6 +36,8 @@ struct ConnectionLimits {
 pub struct Services {
     pub router: axum::Router,
     pub accounts: Arc<Accounts>,
+    /// The router of `--metrics-bind`'s listener, when it has one.
+    pub metrics_router: Option<axum::Router>,
 }
 
 impl Services {
@@ -42,15 +45,21 @@ impl Services {
     pub async fn build(args: &ServeArgs) -> Result<Self, BoxError> {
         let pools = connect_pools(&args.database).await?;
         Migrator::up(&pools.writer, None).await?;
-        let hash_pool = HashPool::new(args.hashing())?;
+        let metrics = if args.metrics.is_on() {
+            Metrics::recording()
+        } else {
+            Metrics::off()
+        };
+        let hash_pool = HashPool::new(args.hashing(), metrics.hashing())?;
         let accounts = Arc::new(Accounts::new(
             pools.reader,
             pools.writer,
             hash_pool,
             args.accounts(),
             args.client_limits(),
+            metrics.clone(),
         ));
-        spawn_housekeeping(Arc::downgrade(&accounts));
+        spawn_housekeeping(Arc::downgrade(&accounts), metrics.clone());
         let schemas = build_schema(Arc::clone(&accounts), args.schema_limits());
         let state = AppState {
             schemas,
@@ -58,18 +67,22 @@ impl Services {
             body_limit: args.body_limit,
             playground: args.graphql_playground.is_on(),
             trusted_proxies: Arc::new(args.trusted_proxy.clone()),
+            metrics: metrics.clone(),
         };
         let cors_origins = args
             .cors_origins
             .iter()
             .map(|origin| HeaderValue::from_str(origin))
             .collect::<Result<Vec<_>, _>>()?;
+        let own_listener = metrics.is_on() && args.metrics_bind.is_some();
         let http_config = HttpConfig {
             cors_origins,
             request_timeout: args.request_timeout,
             body_timeout: args.body_timeout,
+            metrics_route: metrics.is_on() && !own_listener,
         };
         Ok(Self {
+            metrics_router: own_listener.then(|| metrics_router(state.clone())),
             router: router(state, &http_config),
             accounts,
         })
@@ -80,18 +93,30 @@ impl Services {
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    /// `--metrics-bind`: the metrics' own listener and router.
+    metrics: Option<(TcpListener, axum::Router)>,
     limits: ConnectionLimits,
     shutdown_grace: Duration,
 }
 
 impl Application {
-    /// Connects, migrates and binds. `--bind 127.0.0.1:0` picks a free port.
+    /// Connects, migrates and binds. `--bind 127.0.0.1:0` picks a free port
+    /// (and so does `--metrics-bind 127.0.0.1:0`).
     pub async fn build(args: &ServeArgs) -> Result<Self, BoxError> {
-        let Services { router, .. } = Services::build(args).await?;
+        let Services {
+            router,
+            metrics_router,
+            ..
+        } = Services::build(args).await?;
         let listener = TcpListener::bind(args.bind).await?;
+        let metrics = match (metrics_router, args.metrics_bind) {
+            (Some(router), Some(address)) => Some((TcpListener::bind(address).await?, router)),
+            _ => None,
+        };
         Ok(Self {
             listener,
             router,
+            metrics,
             limits: ConnectionLimits {
                 header_timeout: args.header_timeout,
                 max_header_bytes: args.max_header_bytes as usize,
@@ -105,8 +130,16 @@ impl Application {
         self.listener.local_addr()
     }
 
+    /// The address of the metrics' own listener, with `--metrics-bind`.
+    pub fn metrics_addr(&self) -> Option<std::io::Result<SocketAddr>> {
+        self.metrics
+            .as_ref()
+            .map(|(listener, _)| listener.local_addr())
+    }
+
     /// Serves until `shutdown` completes, then stops accepting, lets in-flight
-    /// requests finish (at most the grace period), and returns.
+    /// requests finish (at most the grace period), and returns. The metrics'
+    /// own listener, if any, is served the same way beside the main one.
     ///
     /// hyper is driven directly rather than through `axum::serve` because
     /// the head of a request needs limits `axum::serve` does not expose: a
@@ -121,35 +154,31 @@ impl Application {
             .max_buf_size(self.limits.max_header_bytes)
             .max_headers(self.limits.max_headers);
         let graceful = GracefulShutdown::new();
-        tokio::pin!(shutdown);
-        loop {
-            let (stream, peer) = tokio::select! {
-                accepted = self.listener.accept() => match accepted {
-                    Ok(accepted) => accepted,
-                    Err(err) => {
-                        // Out of descriptors and the like: back off, keep serving.
-                        tracing::warn!(error = %err, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                },
-                () = &mut shutdown => break,
-            };
-            let router = self.router.clone();
-            let service = hyper::service::service_fn(
-                move |mut request: hyper::Request<hyper::body::Incoming>| {
-                    request.extensions_mut().insert(ConnectInfo(peer));
-                    router.clone().oneshot(request)
-                },
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        {
+            let main = accept(
+                self.listener,
+                self.router,
+                &http,
+                &graceful,
+                stopped.clone(),
             );
-            let connection = http.serve_connection(TokioIo::new(stream), service);
-            let connection = graceful.watch(connection);
-            tokio::spawn(async move {
-                // Client resets and timeouts end connections; nothing to report.
-                let _ = connection.await;
-            });
+            let metrics = async {
+                if let Some((listener, router)) = self.metrics {
+                    accept(listener, router, &http, &graceful, stopped).await;
+                }
+            };
+            let serving = async {
+                tokio::join!(main, metrics);
+            };
+            tokio::pin!(serving);
+            tokio::select! {
+                () = shutdown => {}
+                () = &mut serving => {}
+            }
+            let _ = stop.send(true);
+            serving.await;
         }
-        drop(self.listener);
         tracing::info!("shutting down: draining in-flight requests");
         tokio::select! {
             () = graceful.shutdown() => {}
@@ -161,20 +190,68 @@ impl Application {
     }
 }
 
-/// Every minute, forget rate-limiter entries of clients that went quiet, so
-/// its memory follows the number of active clients; every ten minutes, delete
-/// expired sessions (they are already refused; this only reclaims the rows).
-/// Ends with the service.
-fn spawn_housekeeping(accounts: std::sync::Weak<Accounts>) {
+/// Accepts connections on `listener` and serves `router` on each, until
+/// `stopped` turns true; then the listener is closed, and the connections
+/// already open are left to `graceful`.
+async fn accept(
+    listener: TcpListener,
+    router: axum::Router,
+    http: &hyper::server::conn::http1::Builder,
+    graceful: &GracefulShutdown,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of descriptors and the like: back off, keep serving.
+                    tracing::warn!(error = %err, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            // Only `true` is ever sent: any change is the stop.
+            _ = stopped.changed() => break,
+        };
+        let router = router.clone();
+        let service = hyper::service::service_fn(
+            move |mut request: hyper::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                router.clone().oneshot(request)
+            },
+        );
+        let connection = http.serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // Client resets and timeouts end connections; nothing to report.
+            let _ = connection.await;
+        });
+    }
+}
+
+/// Every five seconds, fold the metrics' histogram samples into their
+/// buckets (so that memory does not grow between scrapes); every minute,
+/// forget rate-limiter entries of clients that went quiet, so its memory
+/// follows the number of active clients; every ten minutes, delete expired
+/// sessions (they are already refused; this only reclaims the rows) and
+/// count the live ones. Ends with the service.
+fn spawn_housekeeping(accounts: std::sync::Weak<Accounts>, metrics: Metrics) {
+    const TICK: Duration = Duration::from_secs(5);
+    const TICKS_A_MINUTE: u64 = 12;
     tokio::spawn(async move {
-        let mut every_minute = tokio::time::interval(Duration::from_secs(60));
-        for minute in 0u64.. {
-            every_minute.tick().await;
+        let mut every_tick = tokio::time::interval(TICK);
+        for tick in 0u64.. {
+            every_tick.tick().await;
             let Some(accounts) = accounts.upgrade() else {
                 return;
             };
+            metrics.upkeep();
+            if tick % TICKS_A_MINUTE != 0 {
+                continue;
+            }
             accounts.forget_idle_clients();
-            if minute % 10 == 0
+            if tick % (10 * TICKS_A_MINUTE) == 0
                 && let Err(err) = accounts.delete_expired_sessions().await
             {
                 err.log_if_internal();

@@ -152,6 +152,16 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub log: LogArgs,
 
+    /// Prometheus metrics at `GET /metrics`: `on` or `off`.
+    #[arg(long, env = "GATEHOUSE_METRICS", value_enum, num_args = 0..=1, default_missing_value = "on", default_value_t = Switch::On)]
+    pub metrics: Switch,
+
+    /// Serve `/metrics` on a listener of its own at this address (say
+    /// `127.0.0.1:9100`) instead of the main one, which then has no
+    /// `/metrics`.
+    #[arg(long, env = "GATEHOUSE_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
+
     /// Django's tokenless logout: without a token, `POST /user/logout/<id>/`
     /// ends every session of that user. `on` or `off`.
     #[arg(long, env = "GATEHOUSE_LEGACY_LOGOUT", value_enum, num_args = 0..=1, default_missing_value = "on", default_value_t = Switch::Off)]

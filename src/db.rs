@@ -2,16 +2,21 @@
 //! only place that knows PostgreSQL from SQLite; the account service sees
 //! sea-orm and the meanings below.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use migration::unique::{USERS_EMAIL_KEY, USERS_USERNAME_KEY, UniqueIndex};
 use sea_orm::sqlx::error::ErrorKind;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr};
+use sea_orm::{
+    ConnAcquireErr, ConnectOptions, Database, DatabaseConnection, DatabaseConnectionType,
+    DbBackend, DbErr, RuntimeErr,
+};
 use secrecy::ExposeSecret;
 
 use crate::config::DatabaseArgs;
 use crate::error::Error;
+use crate::metrics::PoolUsage;
 
 /// The connection pools the service uses: `reader` for queries, `writer`
 /// for changes. SQLite allows one writer at a time; giving it a pool of one
@@ -75,9 +80,57 @@ pub enum UniqueKey {
     Email,
 }
 
+/// Connections a pool could not hand out within `--db-acquire-timeout`,
+/// since the process started. They are counted where a database error
+/// becomes a service error, which has no handle on a server's metrics, so
+/// this one count is the process's, not a server's.
+static ACQUIRE_TIMEOUTS: AtomicU64 = AtomicU64::new(0);
+
+pub fn acquire_timeouts() -> u64 {
+    ACQUIRE_TIMEOUTS.load(Ordering::Relaxed)
+}
+
+/// What the service's pools hold now, by pool: `reader` and `writer` on
+/// SQLite, `shared` on PostgreSQL (one pool serves both).
+pub fn pool_usage(
+    reader: &DatabaseConnection,
+    writer: &DatabaseConnection,
+) -> Vec<(&'static str, PoolUsage)> {
+    let usage = |size: u32, idle: usize| {
+        let idle = u32::try_from(idle).unwrap_or(u32::MAX).min(size);
+        PoolUsage {
+            in_use: size - idle,
+            idle,
+        }
+    };
+    let of = |conn: &DatabaseConnection| match &conn.inner {
+        DatabaseConnectionType::SqlxSqlitePoolConnection(_) => {
+            let pool = conn.get_sqlite_connection_pool();
+            Some(usage(pool.size(), pool.num_idle()))
+        }
+        DatabaseConnectionType::SqlxPostgresPoolConnection(_) => {
+            let pool = conn.get_postgres_connection_pool();
+            Some(usage(pool.size(), pool.num_idle()))
+        }
+        _ => None,
+    };
+    match &writer.inner {
+        DatabaseConnectionType::SqlxPostgresPoolConnection(_) => {
+            of(writer).map(|u| ("shared", u)).into_iter().collect()
+        }
+        _ => [("reader", reader), ("writer", writer)]
+            .into_iter()
+            .filter_map(|(name, conn)| of(conn).map(|u| (name, u)))
+            .collect(),
+    }
+}
+
 /// A database error as the service reports it: unavailable (503) or internal.
 impl From<DbErr> for Error {
     fn from(err: DbErr) -> Self {
+        if is_acquire_timeout(&err) {
+            ACQUIRE_TIMEOUTS.fetch_add(1, Ordering::Relaxed);
+        }
         if is_unavailable(&err) {
             Self::DatabaseUnavailable(err)
         } else {
@@ -159,6 +212,12 @@ pub fn is_unavailable(err: &DbErr) -> bool {
         }),
         _ => false,
     }
+}
+
+/// Whether no pooled connection came within the acquire timeout.
+fn is_acquire_timeout(err: &DbErr) -> bool {
+    matches!(err, DbErr::ConnectionAcquire(ConnAcquireErr::Timeout))
+        || matches!(sqlx_error(err), Some(sea_orm::sqlx::Error::PoolTimedOut))
 }
 
 /// The driver's error inside a sea-orm error, if it came from the driver.

@@ -11,4 +11,5 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod import;
+pub mod metrics;
 pub mod telemetry;

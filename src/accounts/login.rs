@@ -12,6 +12,7 @@ use super::{Account, Accounts, Caller, Limited, now};
 use crate::domain::{self, SessionToken, Username, messages};
 use crate::entities::users;
 use crate::error::{Error, FieldErrors};
+use crate::metrics::LoggedIn;
 
 pub struct LoginInput {
     pub username: String,
@@ -31,23 +32,22 @@ impl Accounts {
     /// has room.
     #[tracing::instrument(skip_all)]
     pub async fn login(&self, input: LoginInput, caller: &Caller) -> Limited<LoginOutcome> {
-        self.limited(Action::Login, caller, self.check_password(input, caller))
-            .await
-    }
-
-    async fn check_password(
-        &self,
-        input: LoginInput,
-        caller: &Caller,
-    ) -> Result<LoginOutcome, Error> {
-        if !self.config.uniform_login {
-            return self.try_login(input, caller).await;
+        let password = self.config.uniform_login.then(|| input.password.clone());
+        let mut limited = self
+            .limited(Action::Login, caller, self.try_login(input, caller))
+            .await;
+        // The real reason, whatever the client is shown.
+        self.metrics
+            .logged_in(LoggedIn::of(&limited.outcome, limited.refused));
+        // The client's own rate limit says nothing about any account, and
+        // stays as it is under `--uniform-login`.
+        if let Some(password) = password
+            && !limited.refused
+            && let Err(err) = limited.outcome
+        {
+            limited.outcome = Err(self.uniform(err, password).await);
         }
-        let password = input.password.clone();
-        match self.try_login(input, caller).await {
-            Err(err) => Err(self.uniform(err, password).await),
-            done => done,
-        }
+        limited
     }
 
     async fn try_login(&self, input: LoginInput, caller: &Caller) -> Result<LoginOutcome, Error> {

@@ -8,6 +8,7 @@ use super::{Accounts, Caller, Credentials};
 use crate::domain::SessionToken;
 use crate::entities::{sessions, users};
 use crate::error::Error;
+use crate::metrics::LoggedOut;
 
 #[derive(Debug, Clone, Copy)]
 pub struct LogoutOutcome {
@@ -20,6 +21,16 @@ impl Accounts {
     /// legacy mode without credentials, every session of that user.
     #[tracing::instrument(skip_all)]
     pub async fn logout(&self, user_id: &str, caller: &Caller) -> Result<LogoutOutcome, Error> {
+        let outcome = self.end_sessions_named(user_id, caller).await;
+        self.metrics.logged_out(LoggedOut::of(&outcome));
+        outcome
+    }
+
+    async fn end_sessions_named(
+        &self,
+        user_id: &str,
+        caller: &Caller,
+    ) -> Result<LogoutOutcome, Error> {
         if !caller.credentials().were_sent() {
             return self.legacy_logout(user_id).await;
         }

@@ -31,6 +31,8 @@ mod throttle;
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::DatabaseConnection;
 
+use crate::metrics::Metrics;
+
 pub use account::Account;
 pub use caller::{Caller, Credentials};
 pub use change_password::{ChangePasswordInput, PasswordChanged};
@@ -80,6 +82,8 @@ impl Default for AccountsConfig {
 pub struct Limited<T> {
     pub rate: Option<RateState>,
     pub outcome: Result<T, Error>,
+    /// The client's bucket was empty: the action did not run.
+    refused: bool,
 }
 
 pub struct Accounts {
@@ -93,6 +97,7 @@ pub struct Accounts {
     hash_pool: HashPool,
     config: AccountsConfig,
     client_limits: ClientLimits,
+    metrics: Metrics,
 }
 
 impl Accounts {
@@ -103,6 +108,7 @@ impl Accounts {
         hash_pool: HashPool,
         config: AccountsConfig,
         client_limits: ClientLimits,
+        metrics: Metrics,
     ) -> Self {
         Self {
             db,
@@ -111,6 +117,7 @@ impl Accounts {
             hash_pool,
             config,
             client_limits,
+            metrics,
         }
     }
 
@@ -132,6 +139,11 @@ impl Accounts {
         Ok(())
     }
 
+    /// What the database pools hold now, for the metrics.
+    pub fn pool_usage(&self) -> Vec<(&'static str, crate::metrics::PoolUsage)> {
+        crate::db::pool_usage(&self.db, &self.writer)
+    }
+
     /// Forgets idle clients of the rate limiter; see `ClientLimits::forget_idle`.
     pub fn forget_idle_clients(&self) {
         self.client_limits.forget_idle();
@@ -148,12 +160,14 @@ impl Accounts {
             Ok(rate) => Limited {
                 rate,
                 outcome: action.await,
+                refused: false,
             },
             Err(refused) => Limited {
                 rate: Some(refused.state),
                 outcome: Err(Error::RateLimited {
                     retry_after_secs: refused.retry_after_secs,
                 }),
+                refused: true,
             },
         }
     }

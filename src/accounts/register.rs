@@ -10,6 +10,7 @@ use super::{Account, Accounts, Caller, Limited, now};
 use crate::domain::{Email, NewPassword, Username};
 use crate::entities::users;
 use crate::error::{Error, FieldErrors};
+use crate::metrics::Registered;
 
 pub struct RegisterInput {
     pub username: String,
@@ -21,8 +22,11 @@ impl Accounts {
     /// Creates an account, if the caller's register bucket has room.
     #[tracing::instrument(skip_all)]
     pub async fn register(&self, input: RegisterInput, caller: &Caller) -> Limited<Account> {
-        self.limited(Action::Register, caller, self.create_account(input))
-            .await
+        let limited = self
+            .limited(Action::Register, caller, self.create_account(input))
+            .await;
+        self.metrics.registered(Registered::of(&limited.outcome));
+        limited
     }
 
     async fn create_account(&self, input: RegisterInput) -> Result<Account, Error> {

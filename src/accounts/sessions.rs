@@ -5,8 +5,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -153,16 +153,24 @@ impl Accounts {
     }
 
     /// Deletes every expired session; returns how many. They are refused
-    /// already; this only reclaims the rows.
+    /// already; this only reclaims the rows. Then counts the live ones for
+    /// the `gatehouse_sessions_live` gauge: one scan per sweep rather than
+    /// one per scrape.
     pub async fn delete_expired_sessions(&self) -> Result<u64, Error> {
+        let now = now();
         let deleted = sessions::Entity::delete_many()
-            .filter(sessions::Column::ExpiresAt.lte(now()))
+            .filter(sessions::Column::ExpiresAt.lte(now))
             .exec(&self.writer)
             .await?
             .rows_affected;
         if deleted > 0 {
             tracing::debug!(deleted, "expired sessions deleted");
         }
+        let live = sessions::Entity::find()
+            .filter(sessions::Column::ExpiresAt.gt(now))
+            .count(&self.db)
+            .await?;
+        self.metrics.set_sessions_live(live);
         Ok(deleted)
     }
 }

@@ -4,6 +4,7 @@ mod body;
 mod client_ip;
 mod graphql;
 mod health;
+mod metrics;
 pub mod openapi;
 mod problem;
 pub mod rest;
@@ -37,6 +38,7 @@ pub use problem::Problem;
 use crate::accounts::{Accounts, Caller, Credentials};
 use crate::error::ErrorCode;
 use crate::graphql::{RateLimitNote, Schemas};
+use crate::metrics::Metrics;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -48,6 +50,7 @@ pub struct AppState {
     pub body_limit: usize,
     pub playground: bool,
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
+    pub metrics: Metrics,
 }
 
 impl AppState {
@@ -122,6 +125,14 @@ pub struct HttpConfig {
     pub request_timeout: Duration,
     /// Longest time to receive a whole request body (408 past it).
     pub body_timeout: Duration,
+    /// Serve `/metrics` on this router (metrics on, and no listener of
+    /// their own).
+    pub metrics_route: bool,
+}
+
+/// The router of the metrics' own listener (`--metrics-bind`).
+pub fn metrics_router(state: AppState) -> Router {
+    metrics::router(state)
 }
 
 pub fn router(state: AppState, config: &HttpConfig) -> Router {
@@ -144,8 +155,12 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
             .max_age(Duration::from_secs(600))
     });
 
-    Router::new()
-        .merge(api)
+    let mut routes = Router::new().merge(api);
+    if config.metrics_route {
+        routes = routes.route("/metrics", get(metrics::exposition));
+    }
+    let metrics = state.metrics.clone();
+    routes
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/openapi.json", get(openapi_json))
@@ -156,6 +171,10 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
         .layer(option_layer(cors))
         .layer(
             ServiceBuilder::new()
+                .layer(axum::middleware::from_fn_with_state(
+                    metrics,
+                    metrics::track,
+                ))
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
                 .layer(
                     TraceLayer::new_for_http()

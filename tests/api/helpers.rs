@@ -20,6 +20,8 @@ pub const PASSWORD: &str = "Vq7#kPz!rw";
 
 pub struct TestApp {
     pub api: Api,
+    /// An `Api` to the metrics' own listener, with `--metrics-bind`.
+    pub metrics: Option<Api>,
     /// A connection of the test's own to the server's database.
     pub db: DatabaseConnection,
     pub database: TestDatabase,
@@ -220,6 +222,9 @@ async fn start(database: TestDatabase, url: &str, base: &[&str], flags: &[&str])
     }
     let application = Application::build(&cli.serve).await.expect("server starts");
     let address = application.local_addr().expect("bound");
+    let metrics = application
+        .metrics_addr()
+        .map(|address| Api::new(address.expect("metrics listener bound")));
     tokio::spawn(application.run_until(std::future::pending()));
     let db_args = Cli::try_parse_from(["gatehouse", "--database-url", &database.url])
         .expect("valid flags")
@@ -230,6 +235,7 @@ async fn start(database: TestDatabase, url: &str, base: &[&str], flags: &[&str])
         .expect("test db connection");
     TestApp {
         api: Api::new(address),
+        metrics,
         db,
         database,
     }

@@ -17,6 +17,7 @@ mod django_hashes;
 mod django_import;
 mod graphql;
 mod lifecycle;
+mod metrics;
 mod openapi;
 mod operations;
 mod pages;

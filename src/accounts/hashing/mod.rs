@@ -13,6 +13,7 @@
 
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use argon2::password_hash::phc::{Output, ParamsString, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, PasswordVerifier as _, Version};
@@ -21,6 +22,7 @@ use tokio::sync::oneshot;
 
 use super::django_hash::{self, Stored};
 use crate::error::Error;
+use crate::metrics::HashMetrics;
 
 /// Settings of the hashing pool and of the argon2id cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,8 +68,9 @@ pub enum Verification {
     },
 }
 
-/// Work for a hashing thread, given that thread's reusable memory.
-type Job = Box<dyn FnOnce(&mut Worker) + Send>;
+/// Work for a hashing thread, given that thread's reusable memory; `false`
+/// when it was skipped (its caller had gone).
+type Job = Box<dyn FnOnce(&mut Worker) -> bool + Send>;
 
 /// One hashing thread's state: the configured parameters and its memory.
 struct Worker {
@@ -81,13 +84,15 @@ struct Worker {
 #[derive(Clone)]
 pub struct HashPool {
     jobs: SyncSender<Job>,
+    metrics: HashMetrics,
 }
 
 const SALT_BYTES: usize = 16;
 const OUTPUT_BYTES: usize = 32;
 
 impl HashPool {
-    pub fn new(config: HashingConfig) -> Result<Self, argon2::Error> {
+    /// Starts `config.workers` hashing threads, reporting to `metrics`.
+    pub fn new(config: HashingConfig, metrics: HashMetrics) -> Result<Self, argon2::Error> {
         let params = Params::new(
             config.memory_kib,
             config.iterations,
@@ -97,13 +102,13 @@ impl HashPool {
         let (jobs, queue) = sync_channel::<Job>(config.queue);
         let queue = Arc::new(Mutex::new(queue));
         for index in 0..config.workers.max(1) {
-            let (queue, params) = (Arc::clone(&queue), params.clone());
+            let (queue, params, metrics) = (Arc::clone(&queue), params.clone(), metrics.clone());
             std::thread::Builder::new()
                 .name(format!("gatehouse-hash-{index}"))
-                .spawn(move || work(&queue, params))
+                .spawn(move || work(&queue, params, &metrics))
                 .map_err(|_| argon2::Error::OutOfMemory)?;
         }
-        Ok(Self { jobs })
+        Ok(Self { jobs, metrics })
     }
 
     /// Hashes a (normalised) password into a PHC string.
@@ -170,13 +175,15 @@ impl HashPool {
         let job: Job = Box::new(move |worker| {
             // The caller gave up while this waited (client gone): skip the hash.
             if done.is_closed() {
-                return;
+                return false;
             }
             let _ = done.send(job(worker));
+            true
         });
         match self.jobs.try_send(job) {
-            Ok(()) => {}
+            Ok(()) => self.metrics.queued.increment(1.0),
             Err(TrySendError::Full(_)) => {
+                self.metrics.rejected.increment(1);
                 return Err(Error::Overloaded {
                     retry_after_secs: 1,
                 });
@@ -192,7 +199,7 @@ impl HashPool {
 }
 
 /// A hashing thread: runs jobs until the pool is dropped.
-fn work(queue: &Mutex<Receiver<Job>>, params: Params) {
+fn work(queue: &Mutex<Receiver<Job>>, params: Params, metrics: &HashMetrics) {
     let mut worker = Worker {
         params,
         memory: Vec::new(),
@@ -203,10 +210,16 @@ fn work(queue: &Mutex<Receiver<Job>>, params: Params) {
             Ok(queue) => queue.recv(),
             Err(_) => return,
         };
-        match job {
-            Ok(job) => job(&mut worker),
-            Err(_) => return, // the pool was dropped
+        let Ok(job) = job else {
+            return; // the pool was dropped
+        };
+        metrics.queued.decrement(1.0);
+        metrics.busy.increment(1.0);
+        let started = Instant::now();
+        if job(&mut worker) {
+            metrics.duration.record(started.elapsed().as_secs_f64());
         }
+        metrics.busy.decrement(1.0);
     }
 }
 

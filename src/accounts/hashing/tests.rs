@@ -5,13 +5,20 @@ fn horse() -> SecretString {
 }
 
 fn pool(memory_kib: u32) -> HashPool {
-    HashPool::new(HashingConfig {
-        memory_kib,
-        iterations: 1,
-        parallelism: 1,
-        workers: 1,
-        queue: 1,
-    })
+    pool_reporting_to(memory_kib, HashMetrics::default())
+}
+
+fn pool_reporting_to(memory_kib: u32, metrics: HashMetrics) -> HashPool {
+    HashPool::new(
+        HashingConfig {
+            memory_kib,
+            iterations: 1,
+            parallelism: 1,
+            workers: 1,
+            queue: 1,
+        },
+        metrics,
+    )
     .unwrap()
 }
 
@@ -72,8 +79,9 @@ async fn hashes_verify_with_the_reference_implementation() {
 }
 
 #[tokio::test]
-async fn a_full_queue_is_refused() {
-    let pool = pool(8 * 1024);
+async fn a_full_queue_is_refused_and_counted() {
+    let metrics = crate::metrics::Metrics::recording();
+    let pool = pool_reporting_to(8 * 1024, metrics.hashing());
     let jobs: Vec<_> = (0..8)
         .map(|_| {
             let pool = pool.clone();
@@ -90,6 +98,32 @@ async fn a_full_queue_is_refused() {
         overloaded >= 1,
         "a pool of 1 + 1 queued must refuse some of 8"
     );
+    // A thread marks itself idle just after it answers: give it a moment.
+    let mut text = String::new();
+    for _ in 0..100 {
+        text = metrics.render(&[], 0).unwrap();
+        if text.contains("gatehouse_hash_busy 0\n") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let value = |name: &str| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("{name} in {text}"))
+            .to_owned()
+    };
+    assert_eq!(
+        value("gatehouse_hash_rejected_total"),
+        overloaded.to_string()
+    );
+    assert_eq!(
+        value("gatehouse_hash_duration_seconds_count"),
+        (8 - overloaded).to_string(),
+        "every hash that ran is timed"
+    );
+    assert_eq!(value("gatehouse_hash_queued"), "0");
+    assert_eq!(value("gatehouse_hash_busy"), "0");
 }
 
 #[tokio::test]
