@@ -80,6 +80,29 @@ pub enum UniqueKey {
     Email,
 }
 
+/// Locks the user rows `which` selects for the rest of `txn`, as its first
+/// statement; returns how many it locked. It is a write that changes
+/// nothing (`is_active = is_active`). On PostgreSQL that takes the row lock,
+/// as `SELECT … FOR UPDATE` would. SQLite has no `FOR UPDATE`, and a
+/// transaction there that begins by reading and then writes fails at once
+/// with `SQLITE_BUSY` when another connection (another process) wrote
+/// meanwhile; one that begins by writing waits its turn instead.
+pub async fn lock_user_rows(
+    txn: &sea_orm::DatabaseTransaction,
+    which: sea_orm::Condition,
+) -> Result<u64, DbErr> {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{EntityTrait, QueryFilter};
+
+    use crate::entities::users;
+    Ok(users::Entity::update_many()
+        .col_expr(users::Column::IsActive, Expr::col(users::Column::IsActive))
+        .filter(which)
+        .exec(txn)
+        .await?
+        .rows_affected)
+}
+
 /// Connections a pool could not hand out within `--db-acquire-timeout`,
 /// since the process started. They are counted where a database error
 /// becomes a service error, which has no handle on a server's metrics, so

@@ -1,11 +1,14 @@
 //! What a user sees of their own sessions (`me { sessions }`): when each was
-//! last used, and the user agent and address that opened it. Sessions from
+//! last used, and the user agent and address that opened it; and an index
+//! to list them newest first. Sessions from
 //! before this migration count as last used when they were created, and
 //! their agent and address stay unknown (NULL).
 
 use sea_orm_migration::prelude::*;
 
 use super::m20261124_000002_create_sessions::Sessions;
+
+const SESSIONS_USER_CREATED_IDX: &str = "sessions_user_created_idx";
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -38,6 +41,17 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
+        // `me { sessions }` lists a user's sessions newest first.
+        manager
+            .create_index(
+                Index::create()
+                    .name(SESSIONS_USER_CREATED_IDX)
+                    .table(Sessions::Table)
+                    .col(Sessions::UserId)
+                    .col(Sessions::CreatedAt)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .exec_stmt(
                 Query::update()
@@ -49,6 +63,14 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(
+                Index::drop()
+                    .name(SESSIONS_USER_CREATED_IDX)
+                    .table(Sessions::Table)
+                    .to_owned(),
+            )
+            .await?;
         for column in [Details::Ip, Details::UserAgent, Details::LastUsedAt] {
             manager
                 .alter_table(

@@ -6,7 +6,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::own_sessions::end_sessions;
+use super::own_sessions::{end_sessions, is_live};
 use super::rate_limit::Action;
 use super::{Account, Accounts, Caller, Limited};
 use crate::domain::{self, NewPassword, Username, messages};
@@ -56,6 +56,7 @@ impl Accounts {
             let row = users::Entity::find_by_id(own.user.id)
                 .one(&self.db)
                 .await?
+                .filter(|row| row.is_active)
                 .ok_or(Error::Unauthenticated)?;
             self.confirm_password(&row, input.current_password.clone())
                 .await
@@ -66,6 +67,9 @@ impl Accounts {
                 Some(hash) => hash,
                 None => new_hash.insert(self.hash_pool.hash(new_password.secret().clone()).await?),
             };
+            // The change is the transaction's first statement, a write
+            // (see `db::lock_user_rows`), and only of the row as checked
+            // and still active.
             let txn = self.writer.begin().await?;
             let changed = users::Entity::update_many()
                 .col_expr(users::Column::PasswordHash, Expr::value(new_hash.as_str()))
@@ -76,12 +80,21 @@ impl Accounts {
                 )
                 .filter(users::Column::Id.eq(row.id))
                 .filter(users::Column::PasswordHash.eq(row.password_hash.as_str()))
+                .filter(users::Column::IsActive.eq(true))
                 .exec(&txn)
                 .await?
                 .rows_affected;
             if changed == 0 {
+                // Changed, disabled or deleted meanwhile: the next round
+                // reads what the row holds now.
                 txn.rollback().await?;
                 continue;
+            }
+            // The caller's session ended while the password was checked
+            // (a logout everywhere, a revoke): it may not change anything.
+            if !is_live(&txn, own.session_id).await? {
+                txn.rollback().await?;
+                return Err(Error::Unauthenticated);
             }
             let ended = end_sessions(&txn, row.id, Some(own.session_id)).await?;
             txn.commit().await?;

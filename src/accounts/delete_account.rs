@@ -3,11 +3,11 @@
 //! in one transaction, so the username and email are free at once and the
 //! account's tokens fail on every instance.
 
-use sea_orm::{EntityTrait, QuerySelect, TransactionTrait};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, TransactionTrait};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::change_password::account_gone;
-use super::own_sessions::end_sessions;
+use super::own_sessions::{end_sessions, is_live};
 use super::rate_limit::Action;
 use super::{Accounts, Caller, Limited, LogoutOutcome};
 use crate::domain::messages;
@@ -45,16 +45,19 @@ impl Accounts {
             .map_err(account_gone)?;
 
         let txn = self.writer.begin().await?;
-        // The user's row first, as a login takes it (PostgreSQL: FOR
-        // UPDATE; SQLite has one writer), so the two never wait on each
-        // other in a circle; a login that took it first has its session
-        // ended below.
-        let locked = users::Entity::find_by_id(row.id)
-            .lock_exclusive()
-            .one(&txn)
-            .await?;
-        if locked.is_none() {
-            // Deleted meanwhile, by the user elsewhere or an operator.
+        // The user's row first, as a login takes it, so the two never wait
+        // on each other in a circle; a login that took it first has its
+        // session ended below. Only the row as checked, still active, and
+        // only while the caller's session lives: a password changed, an
+        // account disabled or deleted, a session ended while the password
+        // was checked all win.
+        let as_checked = Condition::all()
+            .add(users::Column::Id.eq(row.id))
+            .add(users::Column::PasswordHash.eq(row.password_hash.as_str()))
+            .add(users::Column::IsActive.eq(true));
+        if crate::db::lock_user_rows(&txn, as_checked).await? == 0
+            || !is_live(&txn, own.session_id).await?
+        {
             txn.rollback().await?;
             return Err(Error::Unauthenticated);
         }

@@ -74,33 +74,52 @@ impl Accounts {
             }
             Err(_) => None,
         };
-        let row = row.ok_or(Error::UserNotFound)?;
+        let mut row = row.ok_or(Error::UserNotFound)?;
 
-        let rehashed = self.confirm_password(&row, input.password).await?.rehashed;
-        // Only someone who knows the password learns that the account is disabled.
-        if !row.is_active {
-            return Err(Error::AccountDisabled);
+        // The row can change while its password is checked: another login
+        // upgrades its hash, the password is changed, the account disabled
+        // or deleted. A session opens only on the row as checked; otherwise
+        // the row is read again and the login decided on what it holds now.
+        for _ in 0..2 {
+            let rehashed = self
+                .confirm_password(&row, input.password.clone())
+                .await?
+                .rehashed;
+            // Only someone who knows the password learns that the account is disabled.
+            if !row.is_active {
+                return Err(Error::AccountDisabled);
+            }
+            let logged_in_at = now();
+            let opened = self
+                .open_session(
+                    &row,
+                    logged_in_at,
+                    rehashed.as_ref().map(|(new, _)| new.as_str()),
+                    caller,
+                )
+                .await?;
+            let Some((token, expires_at)) = opened else {
+                row = users::Entity::find_by_id(row.id)
+                    .one(&self.db)
+                    .await?
+                    .ok_or(Error::UserNotFound)?;
+                continue;
+            };
+            if let Some((_, from)) = rehashed {
+                tracing::info!(user_id = %row.id, from, "password hash upgraded to current parameters");
+            }
+            tracing::debug!(user_id = %row.id, "logged in");
+            let mut user = Account::from(row);
+            user.last_login = Some(logged_in_at);
+            return Ok(LoginOutcome {
+                token,
+                expires_at,
+                user,
+            });
         }
-
-        let logged_in_at = now();
-        let (token, expires_at) = self
-            .open_session(
-                &row,
-                logged_in_at,
-                rehashed.as_ref().map(|(new, _)| new.as_str()),
-                caller,
-            )
-            .await?;
-        if let Some((_, from)) = rehashed {
-            tracing::info!(user_id = %row.id, from, "password hash upgraded to current parameters");
-        }
-        tracing::debug!(user_id = %row.id, "logged in");
-        let mut user = Account::from(row);
-        user.last_login = Some(logged_in_at);
-        Ok(LoginOutcome {
-            token,
-            expires_at,
-            user,
+        // Changed again while it was checked a second time: retry shortly.
+        Err(Error::RateLimited {
+            retry_after_secs: 1,
         })
     }
 

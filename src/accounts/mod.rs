@@ -98,6 +98,7 @@ pub struct Accounts {
     config: AccountsConfig,
     client_limits: ClientLimits,
     metrics: Metrics,
+    touches: sessions::Touches,
 }
 
 impl Accounts {
@@ -118,6 +119,7 @@ impl Accounts {
             config,
             client_limits,
             metrics,
+            touches: sessions::Touches::default(),
         }
     }
 

@@ -49,9 +49,8 @@ impl Accounts {
         self.session(caller).await?.ok_or(Error::Unauthenticated)
     }
 
-    /// The live sessions of `user_id`, newest first (latest to expire
-    /// first), which only that user's own token may read: for any other
-    /// caller, `None`.
+    /// The live sessions of `user_id`, newest first, which only that
+    /// user's own token may read: for any other caller, `None`.
     pub async fn sessions_of(
         &self,
         user_id: Uuid,
@@ -66,13 +65,10 @@ impl Accounts {
         let rows = sessions::Entity::find()
             .filter(sessions::Column::UserId.eq(user_id))
             .filter(sessions::Column::ExpiresAt.gt(now()))
-            // Every session lasts `--session-ttl`, so the latest to expire
-            // is the newest; this order walks the (user_id, expires_at)
-            // index backwards and stops at the limit, however many
-            // sessions the user has. After a change of the TTL it is the
-            // order of expiry.
-            .order_by_desc(sessions::Column::ExpiresAt)
+            // Newest first, through the (user_id, created_at) index,
+            // stopping at the limit however many sessions the user has.
             .order_by_desc(sessions::Column::CreatedAt)
+            .order_by_desc(sessions::Column::Id)
             .limit(SESSIONS_LISTED)
             .all(&self.db)
             .await?;
@@ -128,6 +124,15 @@ impl Accounts {
             sessions_revoked: ended,
         })
     }
+}
+
+/// Whether the session `id` exists and has not expired.
+pub(super) async fn is_live(db: &impl ConnectionTrait, id: Uuid) -> Result<bool, Error> {
+    Ok(sessions::Entity::find_by_id(id)
+        .filter(sessions::Column::ExpiresAt.gt(now()))
+        .one(db)
+        .await?
+        .is_some())
 }
 
 /// Deletes every session of `user_id` but `except`, expired ones too, and

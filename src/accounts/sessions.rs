@@ -2,6 +2,9 @@
 //! session, and sweeping expired ones. A session row holds the SHA-256 of its
 //! token, never the token.
 
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
+
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -18,6 +21,39 @@ use crate::error::Error;
 /// How often a session's `last_used_at` is written: at most once a
 /// minute, so that an authenticated read stays a read.
 const LAST_USED_RESOLUTION: chrono::Duration = chrono::Duration::minutes(1);
+
+/// The sessions whose `last_used_at` is being written now, so that the
+/// requests that arrive before the first write commits start no write of
+/// their own.
+#[derive(Debug, Default, Clone)]
+pub(super) struct Touches(Arc<Mutex<HashSet<Uuid>>>);
+
+/// A claim on writing one session's last use; released when dropped.
+struct Touch {
+    touches: Touches,
+    session_id: Uuid,
+}
+
+impl Touches {
+    fn claim(&self, session_id: Uuid) -> Option<Touch> {
+        let mut pending = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        pending.insert(session_id).then(|| Touch {
+            touches: self.clone(),
+            session_id,
+        })
+    }
+}
+
+impl Drop for Touch {
+    fn drop(&mut self) {
+        let mut pending = self
+            .touches
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        pending.remove(&self.session_id);
+    }
+}
 
 /// A request's live session: which one, and whose it is.
 #[derive(Debug, Clone)]
@@ -66,9 +102,11 @@ impl Accounts {
             return Ok(None);
         }
         let last_used = session.last_used_at.unwrap_or(session.created_at);
-        if now - last_used >= LAST_USED_RESOLUTION {
+        if now - last_used >= LAST_USED_RESOLUTION
+            && let Some(touch) = self.touches.claim(session.id)
+        {
             // In the background: the request does not wait for the writer.
-            tokio::spawn(touch_session(self.writer.clone(), session.id, now));
+            tokio::spawn(touch_session(self.writer.clone(), touch, now));
         }
         Ok(Some(Authenticated {
             session_id: session.id,
@@ -82,17 +120,17 @@ impl Accounts {
     /// expired sessions swept. Returns the new token and when it expires.
     ///
     /// The row is updated only if it still holds the hash that was checked
-    /// and is still active: a password changed, an account disabled or
-    /// deleted while the hash was computed wins, and the login fails as
-    /// with a wrong password (no session is left behind, and an old
-    /// password's rehash never overwrites a new password).
+    /// and is still active. `None` when it does not: a hash upgraded by
+    /// another login, a password changed, an account disabled or deleted
+    /// while the hash was computed wins, no session is opened, and an old
+    /// password's rehash never overwrites a new password.
     pub(super) async fn open_session(
         &self,
         user: &users::Model,
         logged_in_at: DateTime<Utc>,
         rehashed: Option<&str>,
         caller: &Caller,
-    ) -> Result<(SessionToken, DateTime<Utc>), Error> {
+    ) -> Result<Option<(SessionToken, DateTime<Utc>)>, Error> {
         let user_id = user.id;
         let token = SessionToken::generate().map_err(Error::internal)?;
         let expires_at = chrono::Duration::from_std(self.config.session_ttl)
@@ -114,7 +152,8 @@ impl Accounts {
             update = update.col_expr(users::Column::PasswordHash, Expr::value(hash.to_owned()));
         }
         if update.exec(&txn).await?.rows_affected == 0 {
-            return Err(Error::InvalidPassword);
+            txn.rollback().await?;
+            return Ok(None);
         }
         sessions::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -135,7 +174,7 @@ impl Accounts {
             .exec(&txn)
             .await?;
         txn.commit().await?;
-        Ok((token, expires_at))
+        Ok(Some((token, expires_at)))
     }
 
     /// Whether the user holds at least one unexpired session.
@@ -175,10 +214,12 @@ impl Accounts {
     }
 }
 
-/// Records that a session was used now. Of concurrent requests on any
-/// instance, the first one's write wins and the rest change nothing. A
+/// Records that a session was used now, holding `touch` until it is
+/// written. Within a process only the holder of the claim writes; across
+/// instances the first write wins and the others change nothing. A
 /// failure is logged, not returned: the token was valid either way.
-async fn touch_session(writer: DatabaseConnection, session_id: Uuid, now: DateTime<Utc>) {
+async fn touch_session(writer: DatabaseConnection, touch: Touch, now: DateTime<Utc>) {
+    let session_id = touch.session_id;
     let stale = now - LAST_USED_RESOLUTION;
     let touched = sessions::Entity::update_many()
         .col_expr(sessions::Column::LastUsedAt, Expr::value(now))
@@ -192,5 +233,23 @@ async fn touch_session(writer: DatabaseConnection, session_id: Uuid, now: DateTi
         .await;
     if let Err(err) = touched {
         tracing::warn!(%session_id, error = %err, "could not record a session's last use");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_claim_per_session_until_it_is_released() {
+        let touches = Touches::default();
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let first = touches.claim(a).unwrap();
+        assert!(touches.claim(a).is_none(), "already being written");
+        let other = touches.claim(b).unwrap();
+        drop(first);
+        assert!(touches.claim(a).is_some(), "free again once written");
+        drop(other);
+        assert!(touches.0.lock().unwrap().is_empty());
     }
 }

@@ -85,11 +85,8 @@ pub async fn set_active(
 pub async fn delete(db: &DatabaseConnection, user_id: Uuid) -> Result<u64, AdminError> {
     let txn = db.begin().await?;
     // The user's row first, as a login takes it, so the two never wait on
-    // each other in a circle (PostgreSQL: FOR UPDATE; SQLite has one writer).
-    users::Entity::find_by_id(user_id)
-        .lock_exclusive()
-        .one(&txn)
-        .await?;
+    // each other in a circle.
+    crate::db::lock_user_rows(&txn, Condition::all().add(users::Column::Id.eq(user_id))).await?;
     let ended = end_sessions(&txn, user_id).await?;
     users::Entity::delete_by_id(user_id).exec(&txn).await?;
     txn.commit().await?;

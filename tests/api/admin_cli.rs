@@ -153,3 +153,47 @@ async fn an_unknown_user_is_a_clear_error() {
     }
     assert_eq!(app.login("eve", PASSWORD).await.status(), StatusCode::OK);
 }
+
+/// SQLite lets one connection write at a time; a command that must wait for
+/// the server's writes waits (its busy timeout), and never fails for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_while_the_server_writes_waits_its_turn() {
+    let app = spawn_app().await;
+    app.register_ok("busy").await;
+    let names: Vec<String> = (0..16).map(|i| format!("gone{i}")).collect();
+    for name in &names {
+        app.register_ok(name).await;
+    }
+    // Logins are writes (a session row each): four at a time, until told.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let writer = |mut stopped: tokio::sync::watch::Receiver<bool>| {
+        let app = &app;
+        async move {
+            let mut logins = 0;
+            while !*stopped.borrow_and_update() && logins < 2_000 {
+                assert_eq!(app.login("busy", PASSWORD).await.status(), StatusCode::OK);
+                logins += 1;
+            }
+            logins
+        }
+    };
+    let writers = futures::future::join_all((0..4).map(|_| writer(stopped.clone())));
+    let deleter = async {
+        for name in &names {
+            let args = ["users", "delete", name.as_str(), "--yes"];
+            let output = tokio::task::block_in_place(|| gatehouse(&app, &args));
+            assert!(output.status.success(), "{name}: {output:?}");
+        }
+        let _ = stop.send(true);
+    };
+    let (logins, ()) = tokio::join!(writers, deleter);
+    assert!(logins.iter().sum::<i32>() > 0);
+    for name in &names {
+        problem(
+            app.login(name, PASSWORD).await,
+            StatusCode::BAD_REQUEST,
+            "USER_NOT_FOUND",
+        )
+        .await;
+    }
+}

@@ -3,7 +3,7 @@
 //! first login replaces the hash with argon2id.
 
 use crate::django_fixture::account;
-use crate::helpers::{TestApp, problem, spawn_app};
+use crate::helpers::{TestApp, problem, spawn_app, spawn_app_with};
 use reqwest::StatusCode;
 
 /// Registers `username` and gives it `hash` as its stored password hash, as
@@ -90,4 +90,23 @@ async fn unusable_and_unknown_hashes_match_no_password() {
     }
     // The service is fine afterwards.
     app.assert_healthy().await;
+}
+
+/// Concurrent first logins of an imported account: one of them stores the
+/// argon2id hash first, and the others, which checked the Django hash, are
+/// decided again on the new one; every one of them logs in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_first_logins_all_succeed() {
+    let app = spawn_app_with(&["--login-throttle", "off"]).await;
+    let account = account("legacy_md5");
+    with_hash(&app, "legacy_md5", &account.hash).await;
+    let logins = (0..8).map(|_| app.login("legacy_md5", &account.password));
+    for response in futures::future::join_all(logins).await {
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    assert!(
+        app.stored_hash("legacy_md5")
+            .await
+            .starts_with("$argon2id$")
+    );
 }

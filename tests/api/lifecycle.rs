@@ -463,3 +463,30 @@ async fn logins_racing_a_deletion_never_fail_with_a_server_error() {
     assert!(app.sql("SELECT id FROM sessions").await.is_empty());
     assert!(app.sql("SELECT id FROM users").await.is_empty());
 }
+
+/// Logins racing the account being disabled: each one either opens a
+/// session before the change (and the change ends it) or is told the
+/// account is disabled; none is refused as a wrong password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn logins_racing_a_disable_are_never_a_wrong_password() {
+    let app = spawn_app_with(&["--login-throttle", "off"]).await;
+    app.register_ok("alice").await;
+    let logins = futures::future::join_all((0..12).map(|_| app.login("alice", PASSWORD)));
+    let disable = async {
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        app.exec("UPDATE users SET is_active = false").await;
+        app.exec("DELETE FROM sessions").await;
+    };
+    let (responses, ()) = tokio::join!(logins, disable);
+    for response in responses {
+        let status = response.status();
+        assert!(
+            status == StatusCode::OK || status == StatusCode::FORBIDDEN,
+            "{status}"
+        );
+    }
+    assert_eq!(
+        app.login("alice", PASSWORD).await.status(),
+        StatusCode::FORBIDDEN
+    );
+}
