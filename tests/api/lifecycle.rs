@@ -490,3 +490,28 @@ async fn logins_racing_a_disable_are_never_a_wrong_password() {
         StatusCode::FORBIDDEN
     );
 }
+
+/// changePassword and deleteAccount name no account: they act for the token's
+/// own user, and another user's password is just a wrong one.
+#[tokio::test]
+async fn another_users_password_changes_and_deletes_nothing() {
+    let app = spawn_app().await;
+    app.register_ok("alice").await;
+    let bobs = "Qz8#wn!Lpx-other";
+    assert_eq!(
+        app.register("bob", "bob@example.com", bobs).await.status(),
+        StatusCode::CREATED
+    );
+    let (bob, _) = app.login_ok_with("bob", bobs).await;
+    let (alice, _) = app.login_ok("alice").await;
+
+    let (code, _) = run(&app, CHANGE, change(PASSWORD, NEW_PASSWORD), Some(&bob)).await;
+    assert_eq!(code, "INVALID_PASSWORD");
+    let (code, _) = run(&app, DELETE, json!({ "password": PASSWORD }), Some(&bob)).await;
+    assert_eq!(code, "INVALID_PASSWORD");
+
+    assert!(!app.me(&alice).await.is_null(), "Alice's session lives");
+    assert!(!app.me(&bob).await.is_null(), "and Bob's");
+    app.login_ok("alice").await;
+    app.login_ok_with("bob", bobs).await;
+}
