@@ -234,8 +234,9 @@ async fn accept(
 /// buckets (so that memory does not grow between scrapes); every minute,
 /// forget rate-limiter entries of clients that went quiet, so its memory
 /// follows the number of active clients; every ten minutes, delete expired
-/// sessions (they are already refused; this only reclaims the rows) and
-/// count the live ones. Ends with the service.
+/// sessions (they are already refused; this only reclaims the rows), count
+/// the live ones, and delete audit events past `--audit-retention`. Ends
+/// with the service.
 fn spawn_housekeeping(accounts: std::sync::Weak<Accounts>, metrics: Metrics) {
     const TICK: Duration = Duration::from_secs(5);
     const TICKS_A_MINUTE: u64 = 12;
@@ -251,10 +252,13 @@ fn spawn_housekeeping(accounts: std::sync::Weak<Accounts>, metrics: Metrics) {
                 continue;
             }
             accounts.forget_idle_clients();
-            if tick % (10 * TICKS_A_MINUTE) == 0
-                && let Err(err) = accounts.delete_expired_sessions().await
-            {
-                err.log_if_internal();
+            if tick % (10 * TICKS_A_MINUTE) == 0 {
+                if let Err(err) = accounts.delete_expired_sessions().await {
+                    err.log_if_internal();
+                }
+                if let Err(err) = accounts.delete_old_audit_events().await {
+                    err.log_if_internal();
+                }
             }
         }
     });

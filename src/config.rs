@@ -16,9 +16,9 @@ use crate::graphql::SchemaLimits;
 mod admin;
 mod import;
 mod parse;
-pub use admin::{SessionsAction, SessionsArgs, Target, UsersAction, UsersArgs};
+pub use admin::{AuditArgs, SessionsAction, SessionsArgs, Target, UsersAction, UsersArgs};
 pub use import::{DjangoImportArgs, ImportArgs, ImportFrom};
-use parse::{parse_cidr, parse_origin, parse_session_ttl};
+use parse::{parse_cidr, parse_origin, parse_retention, parse_session_ttl};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://gatehouse.db?mode=rwc";
 
@@ -52,6 +52,8 @@ pub enum Command {
     Users(UsersArgs),
     /// End an account's sessions.
     Sessions(SessionsArgs),
+    /// Read the audit trail, newest first.
+    Audit(AuditArgs),
 }
 
 #[derive(Debug, Args)]
@@ -172,6 +174,11 @@ pub struct ServeArgs {
     /// time. Off by default: the Django contract tells them apart.
     #[arg(long, env = "GATEHOUSE_UNIFORM_LOGIN", value_enum, num_args = 0..=1, default_missing_value = "on", default_value_t = Switch::Off)]
     pub uniform_login: Switch,
+
+    /// How long audit events are kept; older ones are deleted by the
+    /// sweep that runs every ten minutes. At least an hour.
+    #[arg(long, env = "GATEHOUSE_AUDIT_RETENTION", default_value = "90d", value_parser = parse_retention)]
+    pub audit_retention: Duration,
 
     /// Per-account login throttling: `on` or `off`.
     #[arg(long, env = "GATEHOUSE_LOGIN_THROTTLE", value_enum, num_args = 0..=1, default_missing_value = "on", default_value_t = Switch::On)]
@@ -306,6 +313,7 @@ impl ServeArgs {
                 free_failures: self.login_throttle_after,
                 max_delay: self.login_throttle_max_delay.max(Duration::from_secs(1)),
             }),
+            audit_retention: self.audit_retention,
         }
     }
 

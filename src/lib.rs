@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod app;
+pub mod audit;
 pub mod config;
 pub mod db;
 pub mod domain;

@@ -30,6 +30,10 @@ async fn main() -> ExitCode {
             telemetry::init(&args.target().log);
             return admin_exit(admin::cli::sessions(&args).await);
         }
+        Some(Command::Audit(args)) => {
+            telemetry::init(&args.on.log);
+            return admin_exit(admin::trail::command(&args).await);
+        }
         Some(Command::Serve(args)) => serve(*args).await,
         None => serve(cli.serve).await,
     };

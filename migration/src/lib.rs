@@ -8,6 +8,7 @@ mod m20261124_000002_create_sessions;
 mod m20261124_000003_add_login_throttle;
 mod m20261125_000004_django_import;
 mod m20261125_000005_session_details;
+mod m20261201_000006_audit_events;
 
 /// Unique indexes whose violation the application tells apart, shared with
 /// it so that a renamed index cannot silently change what an error means.
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_add_login_throttle::Migration),
             Box::new(m20261125_000004_django_import::Migration),
             Box::new(m20261125_000005_session_details::Migration),
+            Box::new(m20261201_000006_audit_events::Migration),
         ]
     }
 }

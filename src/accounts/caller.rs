@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use tokio::sync::OnceCell;
 
 use super::Authenticated;
+use crate::audit::{Actor, Origin};
 
 /// The credentials of a request.
 #[derive(Clone, PartialEq, Eq)]
@@ -51,6 +52,9 @@ impl std::fmt::Debug for Credentials {
 /// a character boundary. Real browsers send a few hundred.
 const USER_AGENT_MAX: usize = 256;
 
+/// The longest request id the audit trail keeps, in characters.
+const REQUEST_ID_MAX: usize = 64;
+
 /// The caller of one operation: its credentials, its address and user
 /// agent, and the session they resolve to once `Accounts::session` has
 /// looked it up.
@@ -59,6 +63,7 @@ pub struct Caller {
     pub(super) credentials: Credentials,
     client: Option<IpAddr>,
     user_agent: Option<String>,
+    request_id: Option<String>,
     pub(super) session: OnceCell<Option<Authenticated>>,
 }
 
@@ -68,6 +73,7 @@ impl Caller {
             credentials,
             client,
             user_agent: None,
+            request_id: None,
             session: OnceCell::new(),
         }
     }
@@ -90,6 +96,31 @@ impl Caller {
 
     pub fn user_agent(&self) -> Option<&str> {
         self.user_agent.as_deref()
+    }
+
+    /// The request's id (`x-request-id`), kept with its audit events: the
+    /// client may choose it, so only printable ASCII, at most 64 characters,
+    /// and nothing if that leaves it empty.
+    pub fn with_request_id(mut self, request_id: Option<&str>) -> Self {
+        self.request_id = request_id.and_then(|id| {
+            let kept: String = id
+                .chars()
+                .filter(char::is_ascii_graphic)
+                .take(REQUEST_ID_MAX)
+                .collect();
+            (!kept.is_empty()).then_some(kept)
+        });
+        self
+    }
+
+    /// Where this caller's audit events come from: the account's own user
+    /// (or someone trying to be them), from this address and request.
+    pub fn origin(&self) -> Origin {
+        Origin {
+            actor: Actor::Myself,
+            ip: self.client,
+            request_id: self.request_id.clone(),
+        }
     }
 
     /// The client's address (the peer, or the first untrusted hop of

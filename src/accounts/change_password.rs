@@ -9,6 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::own_sessions::{end_sessions, is_live};
 use super::rate_limit::Action;
 use super::{Account, Accounts, Caller, Limited};
+use crate::audit::{self, Event, Record};
 use crate::domain::{self, NewPassword, Username, messages};
 use crate::entities::users;
 use crate::error::{Error, FieldErrors};
@@ -97,8 +98,9 @@ impl Accounts {
                 return Err(Error::Unauthenticated);
             }
             let ended = end_sessions(&txn, row.id, Some(own.session_id)).await?;
-            txn.commit().await?;
-            tracing::debug!(user_id = %row.id, ended, "password changed");
+            let event = Record::new(Event::PasswordChanged, Some(row.id), &caller.origin())
+                .count("sessions_ended", ended);
+            audit::commit(txn, &[event]).await?;
             return Ok(PasswordChanged {
                 user: Account::from(row),
                 sessions_revoked: ended,

@@ -10,6 +10,7 @@ use super::change_password::account_gone;
 use super::own_sessions::{end_sessions, is_live};
 use super::rate_limit::Action;
 use super::{Accounts, Caller, Limited, LogoutOutcome};
+use crate::audit::{self, Event, Record};
 use crate::domain::messages;
 use crate::entities::users;
 use crate::error::Error;
@@ -63,8 +64,10 @@ impl Accounts {
         }
         let ended = end_sessions(&txn, row.id, None).await?;
         users::Entity::delete_by_id(row.id).exec(&txn).await?;
-        txn.commit().await?;
-        tracing::debug!(user_id = %row.id, ended, "account deleted");
+        let event = Record::new(Event::AccountDeleted, Some(row.id), &caller.origin())
+            .username(&row.username)
+            .count("sessions", ended);
+        audit::commit(txn, &[event]).await?;
         Ok(LogoutOutcome {
             user_id: row.id,
             sessions_revoked: ended,

@@ -9,6 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::rate_limit::Action;
 use super::{Account, Accounts, Caller, Limited, now};
+use crate::audit::{Event, Record};
 use crate::domain::{self, SessionToken, Username, messages};
 use crate::entities::users;
 use crate::error::{Error, FieldErrors};
@@ -74,41 +75,43 @@ impl Accounts {
             }
             Err(_) => None,
         };
-        let mut row = row.ok_or(Error::UserNotFound)?;
+        let Some(mut row) = row else {
+            return Err(self.failed_login(None, Error::UserNotFound, caller).await);
+        };
 
         // The row can change while its password is checked: another login
         // upgrades its hash, the password is changed, the account disabled
         // or deleted. A session opens only on the row as checked; otherwise
         // the row is read again and the login decided on what it holds now.
         for _ in 0..2 {
-            let rehashed = self
-                .confirm_password(&row, input.password.clone())
-                .await?
-                .rehashed;
+            let rehashed = match self.confirm_password(&row, input.password.clone()).await {
+                Ok(confirmed) => confirmed.rehashed,
+                Err(err) => return Err(self.failed_login(Some(row.id), err, caller).await),
+            };
             // Only someone who knows the password learns that the account is disabled.
             if !row.is_active {
-                return Err(Error::AccountDisabled);
+                return Err(self
+                    .failed_login(Some(row.id), Error::AccountDisabled, caller)
+                    .await);
             }
             let logged_in_at = now();
             let opened = self
                 .open_session(
                     &row,
                     logged_in_at,
-                    rehashed.as_ref().map(|(new, _)| new.as_str()),
+                    rehashed.as_ref().map(|(new, from)| (new.as_str(), *from)),
                     caller,
                 )
                 .await?;
             let Some((token, expires_at)) = opened else {
-                row = users::Entity::find_by_id(row.id)
-                    .one(&self.db)
-                    .await?
-                    .ok_or(Error::UserNotFound)?;
+                match users::Entity::find_by_id(row.id).one(&self.db).await? {
+                    Some(current) => row = current,
+                    None => {
+                        return Err(self.failed_login(None, Error::UserNotFound, caller).await);
+                    }
+                }
                 continue;
             };
-            if let Some((_, from)) = rehashed {
-                tracing::info!(user_id = %row.id, from, "password hash upgraded to current parameters");
-            }
-            tracing::debug!(user_id = %row.id, "logged in");
             let mut user = Account::from(row);
             user.last_login = Some(logged_in_at);
             return Ok(LoginOutcome {
@@ -121,6 +124,33 @@ impl Accounts {
         Err(Error::RateLimited {
             retry_after_secs: 1,
         })
+    }
+
+    /// Records a failed login in the audit trail (batched: it is a write of
+    /// its own) and returns its error; or the error of writing it. A wrong
+    /// password, an unknown name (whose name is not kept: people type
+    /// passwords into it) and a disabled account are `login_failed` with
+    /// the code; a refusal by the account's throttle is `throttled`. Other
+    /// failures (a full hashing queue, a database error) are no account
+    /// event.
+    async fn failed_login(
+        &self,
+        user_id: Option<uuid::Uuid>,
+        err: Error,
+        caller: &Caller,
+    ) -> Error {
+        let event = match &err {
+            Error::UserNotFound | Error::InvalidPassword | Error::AccountDisabled => {
+                Record::new(Event::LoginFailed, user_id, &caller.origin())
+                    .name("reason", err.code().as_str())
+            }
+            Error::RateLimited { .. } => Record::new(Event::Throttled, user_id, &caller.origin()),
+            _ => return err,
+        };
+        match self.audit.write(event).await {
+            Ok(()) => err,
+            Err(failed) => failed,
+        }
     }
 
     /// A failed login as `--uniform-login` shows it: an unknown name, a wrong

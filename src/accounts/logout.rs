@@ -1,10 +1,13 @@
 //! Logout (SPEC §3): end the caller's own session, or, in Django's legacy
 //! tokenless mode, every session of the named user.
 
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, TransactionTrait,
+};
 use uuid::Uuid;
 
 use super::{Accounts, Caller, Credentials};
+use crate::audit::{self, Event, Record};
 use crate::domain::SessionToken;
 use crate::entities::{sessions, users};
 use crate::error::Error;
@@ -32,7 +35,7 @@ impl Accounts {
         caller: &Caller,
     ) -> Result<LogoutOutcome, Error> {
         if !caller.credentials().were_sent() {
-            return self.legacy_logout(user_id).await;
+            return self.legacy_logout(user_id, caller).await;
         }
 
         // The common case, in one batched statement: a well-formed token and
@@ -40,7 +43,10 @@ impl Accounts {
         let id = self.resolve_user_id(user_id).await;
         if let (Credentials::Bearer(raw), Ok(id)) = (caller.credentials(), &id)
             && let Ok(token) = SessionToken::parse(raw)
-            && self.logout_batch.end(token.hash(), *id).await?
+            && self
+                .logout_batch
+                .end(token.hash(), *id, caller.origin())
+                .await?
         {
             tracing::debug!(user_id = %id, "logged out");
             return Ok(LogoutOutcome {
@@ -60,7 +66,7 @@ impl Accounts {
     }
 
     /// Django's tokenless logout, when switched on: every session of the user.
-    async fn legacy_logout(&self, user_id: &str) -> Result<LogoutOutcome, Error> {
+    async fn legacy_logout(&self, user_id: &str, caller: &Caller) -> Result<LogoutOutcome, Error> {
         if !self.config.legacy_logout {
             return Err(Error::Unauthenticated);
         }
@@ -69,12 +75,16 @@ impl Accounts {
         if !exists {
             return Err(Error::InvalidUserId);
         }
+        let txn = self.writer.begin().await?;
         let revoked = sessions::Entity::delete_many()
             .filter(sessions::Column::UserId.eq(user_id))
-            .exec(&self.writer)
+            .exec(&txn)
             .await?
             .rows_affected;
-        tracing::debug!(%user_id, revoked, "logged out (legacy, every session)");
+        let event = Record::new(Event::LoggedOut, Some(user_id), &caller.origin())
+            .count("sessions", revoked)
+            .name("mode", "legacy");
+        audit::commit(txn, &[event]).await?;
         Ok(LogoutOutcome {
             user_id,
             sessions_revoked: revoked,

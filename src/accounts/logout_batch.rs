@@ -6,17 +6,22 @@
 //! whether its own session was deleted. A logout that matched needs no other
 //! query; one that did not is examined by the caller to say why (unknown
 //! token, or someone else's id). Under light load a batch is one logout;
-//! under heavy load one commit ends many. Each caller is answered only after
-//! the commit.
+//! under heavy load one commit ends many. The `logged_out` audit events of
+//! the deleted sessions are inserted in the same transaction, in one
+//! statement. Each caller is answered only after the commit.
 
 use std::collections::HashSet;
 
 use chrono::Utc;
 use sea_orm::sea_query::{Condition, Query};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
+    TransactionTrait,
+};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
+use crate::audit::{self, Event, Origin, Record};
 use crate::domain::TokenHash;
 use crate::entities::{sessions, users};
 use crate::error::Error;
@@ -28,8 +33,9 @@ const QUEUE: usize = 4096;
 
 type Reply = oneshot::Sender<Result<bool, DbErr>>;
 
-/// One logout: the session of this token, if it belongs to this user.
-type Request = ((TokenHash, Uuid), Reply);
+/// One logout: the session of this token, if it belongs to this user, and
+/// where the request came from.
+type Request = ((TokenHash, Uuid, Origin), Reply);
 
 pub struct LogoutBatch {
     requests: mpsc::Sender<Request>,
@@ -43,43 +49,10 @@ impl LogoutBatch {
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(MAX_BATCH);
             while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-                let matches = batch
-                    .iter()
-                    .fold(Condition::any(), |any, ((hash, user_id), _)| {
-                        any.add(
-                            Condition::all()
-                                .add(sessions::Column::TokenHash.eq(hash.0.to_vec()))
-                                .add(sessions::Column::UserId.eq(*user_id)),
-                        )
-                    });
-                let active_users = Query::select()
-                    .column(users::Column::Id)
-                    .from(users::Entity)
-                    .and_where(users::Column::IsActive.eq(true))
-                    .to_owned();
-                // The IN list lets the unique index find the rows; the pairs
-                // then keep only the sessions of the named users.
-                let hashes: Vec<Vec<u8>> =
-                    batch.iter().map(|((hash, _), _)| hash.0.to_vec()).collect();
-                let mut outcome = sessions::Entity::delete_many()
-                    .filter(sessions::Column::TokenHash.is_in(hashes))
-                    .filter(matches)
-                    .filter(sessions::Column::ExpiresAt.gt(Utc::now()))
-                    .filter(sessions::Column::UserId.in_subquery(active_users))
-                    .exec_with_returning(&writer)
-                    .await
-                    .map(|deleted| {
-                        deleted
-                            .into_iter()
-                            .map(|s| (s.token_hash, s.user_id))
-                            .collect::<HashSet<_>>()
-                    });
-                for ((hash, user_id), reply) in batch.drain(..) {
-                    // Only a request naming the deleted row's own token and
-                    // user ended it, and only the first of several identical
-                    // requests; the others fall back to explaining why not.
+                let mut outcome = end_batch(&writer, &batch).await;
+                for ((hash, user_id, _), reply) in batch.drain(..) {
                     let answer = match &mut outcome {
-                        Ok(deleted) => Ok(deleted.remove(&(hash.0.to_vec(), user_id))),
+                        Ok(ended) => Ok(ended.remove(&(hash.0.to_vec(), user_id))),
                         Err(err) => Err(err.clone()),
                     };
                     let _ = reply.send(answer);
@@ -91,10 +64,15 @@ impl LogoutBatch {
 
     /// Ends the live session of `token` if it belongs to `user_id` (an
     /// active user); `true` when it did and is now deleted.
-    pub async fn end(&self, token: TokenHash, user_id: Uuid) -> Result<bool, Error> {
+    pub async fn end(
+        &self,
+        token: TokenHash,
+        user_id: Uuid,
+        origin: Origin,
+    ) -> Result<bool, Error> {
         let (reply, answer) = oneshot::channel();
         self.requests
-            .send(((token, user_id), reply))
+            .send(((token, user_id, origin), reply))
             .await
             .map_err(|_| Error::internal("the logout batch stopped"))?;
         let deleted = answer
@@ -102,6 +80,58 @@ impl LogoutBatch {
             .map_err(|_| Error::internal("the logout batch dropped a request"))??;
         Ok(deleted)
     }
+}
+
+/// Ends the sessions of one batch and records their events, in one
+/// transaction; returns the (token hash, user) of each session it ended.
+/// Only a request naming the deleted row's own token and user ended it, and
+/// only the first of several identical requests: the others fall back to
+/// explaining why not.
+async fn end_batch(
+    writer: &DatabaseConnection,
+    batch: &[Request],
+) -> Result<HashSet<(Vec<u8>, Uuid)>, DbErr> {
+    let matches = batch
+        .iter()
+        .fold(Condition::any(), |any, ((hash, user_id, _), _)| {
+            any.add(
+                Condition::all()
+                    .add(sessions::Column::TokenHash.eq(hash.0.to_vec()))
+                    .add(sessions::Column::UserId.eq(*user_id)),
+            )
+        });
+    let active_users = Query::select()
+        .column(users::Column::Id)
+        .from(users::Entity)
+        .and_where(users::Column::IsActive.eq(true))
+        .to_owned();
+    // The IN list lets the unique index find the rows; the pairs then keep
+    // only the sessions of the named users.
+    let hashes: Vec<Vec<u8>> = batch
+        .iter()
+        .map(|((hash, _, _), _)| hash.0.to_vec())
+        .collect();
+    let txn: DatabaseTransaction = writer.begin().await?;
+    let deleted: HashSet<(Vec<u8>, Uuid)> = sessions::Entity::delete_many()
+        .filter(sessions::Column::TokenHash.is_in(hashes))
+        .filter(matches)
+        .filter(sessions::Column::ExpiresAt.gt(Utc::now()))
+        .filter(sessions::Column::UserId.in_subquery(active_users))
+        .exec_with_returning(&txn)
+        .await?
+        .into_iter()
+        .map(|s| (s.token_hash, s.user_id))
+        .collect();
+    let mut unclaimed = deleted.clone();
+    let events: Vec<Record> = batch
+        .iter()
+        .filter(|((hash, user_id, _), _)| unclaimed.remove(&(hash.0.to_vec(), *user_id)))
+        .map(|((_, user_id, origin), _)| {
+            Record::new(Event::LoggedOut, Some(*user_id), origin).count("sessions", 1)
+        })
+        .collect();
+    audit::commit(txn, &events).await?;
+    Ok(deleted)
 }
 
 #[cfg(test)]
@@ -159,10 +189,15 @@ mod tests {
 
         let batch = LogoutBatch::spawn(db);
         let hash = token.hash();
+        let origin = || Origin {
+            actor: crate::audit::Actor::Myself,
+            ip: None,
+            request_id: None,
+        };
         let (as_bob, as_alice, again) = tokio::join!(
-            batch.end(hash, bob),
-            batch.end(hash, alice),
-            batch.end(hash, alice),
+            batch.end(hash, bob, origin()),
+            batch.end(hash, alice, origin()),
+            batch.end(hash, alice, origin()),
         );
         assert!(!as_bob.unwrap(), "someone else's id ends nothing");
         assert!(as_alice.unwrap(), "the owner's logout ends the session");

@@ -61,6 +61,8 @@ pub struct AccountsConfig {
     pub uniform_login: bool,
     /// Per-account login throttling; `None` switches it off.
     pub login_throttle: Option<LoginThrottle>,
+    /// How long audit events are kept (`--audit-retention`).
+    pub audit_retention: std::time::Duration,
 }
 
 impl Default for AccountsConfig {
@@ -71,6 +73,7 @@ impl Default for AccountsConfig {
             legacy_logout: false,
             uniform_login: false,
             login_throttle: Some(LoginThrottle::default()),
+            audit_retention: std::time::Duration::from_secs(90 * 24 * 60 * 60),
         }
     }
 }
@@ -94,6 +97,8 @@ pub struct Accounts {
     /// on PostgreSQL the same pool as `db`.
     writer: DatabaseConnection,
     logout_batch: logout_batch::LogoutBatch,
+    /// Audit events that are writes of their own (failed logins).
+    audit: crate::audit::AuditBatch,
     hash_pool: HashPool,
     config: AccountsConfig,
     client_limits: ClientLimits,
@@ -114,6 +119,7 @@ impl Accounts {
         Self {
             db,
             logout_batch: logout_batch::LogoutBatch::spawn(writer.clone()),
+            audit: crate::audit::AuditBatch::spawn(writer.clone()),
             writer,
             hash_pool,
             config,
@@ -177,6 +183,6 @@ impl Accounts {
 
 /// Timestamps are kept to the microsecond, the precision PostgreSQL stores, so
 /// a value reads back exactly as it was written on every backend.
-fn now() -> DateTime<Utc> {
+pub(crate) fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }

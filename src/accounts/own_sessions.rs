@@ -10,6 +10,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{Accounts, Authenticated, Caller, LogoutOutcome, now};
+use crate::audit::{self, Event, Record};
 use crate::entities::sessions;
 use crate::error::Error;
 
@@ -94,17 +95,21 @@ impl Accounts {
     pub async fn revoke_session(&self, id: &str, caller: &Caller) -> Result<RevokedSession, Error> {
         let own = self.require_session(caller).await?;
         let id = Uuid::parse_str(id.trim()).map_err(|_| Error::InvalidSessionId)?;
+        let txn = self.writer.begin().await?;
         let ended = sessions::Entity::delete_many()
             .filter(sessions::Column::Id.eq(id))
             .filter(sessions::Column::UserId.eq(own.user.id))
             .filter(sessions::Column::ExpiresAt.gt(now()))
-            .exec(&self.writer)
+            .exec(&txn)
             .await?
             .rows_affected;
         if ended == 0 {
+            txn.rollback().await?;
             return Err(Error::InvalidSessionId);
         }
-        tracing::debug!(user_id = %own.user.id, session_id = %id, "session revoked");
+        let event = Record::new(Event::SessionRevoked, Some(own.user.id), &caller.origin())
+            .id("session_id", id);
+        audit::commit(txn, &[event]).await?;
         Ok(RevokedSession {
             id,
             current: id == own.session_id,
@@ -117,8 +122,13 @@ impl Accounts {
         let own = self.require_session(caller).await?;
         let txn = self.writer.begin().await?;
         let ended = end_sessions(&txn, own.user.id, None).await?;
-        txn.commit().await?;
-        tracing::debug!(user_id = %own.user.id, ended, "logged out everywhere");
+        let event = Record::new(
+            Event::LoggedOutEverywhere,
+            Some(own.user.id),
+            &caller.origin(),
+        )
+        .count("sessions", ended);
+        audit::commit(txn, &[event]).await?;
         Ok(LogoutOutcome {
             user_id: own.user.id,
             sessions_revoked: ended,

@@ -1,12 +1,15 @@
 //! Registration (SPEC §3, §5): parse every field, then let the unique indexes
 //! decide who gets a name or an email.
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait,
+};
 use secrecy::SecretString;
 use uuid::Uuid;
 
 use super::rate_limit::Action;
 use super::{Account, Accounts, Caller, Limited, now};
+use crate::audit::{self, Event, Record};
 use crate::domain::{Email, NewPassword, Username};
 use crate::entities::users;
 use crate::error::{Error, FieldErrors};
@@ -23,13 +26,17 @@ impl Accounts {
     #[tracing::instrument(skip_all)]
     pub async fn register(&self, input: RegisterInput, caller: &Caller) -> Limited<Account> {
         let limited = self
-            .limited(Action::Register, caller, self.create_account(input))
+            .limited(Action::Register, caller, self.create_account(input, caller))
             .await;
         self.metrics.registered(Registered::of(&limited.outcome));
         limited
     }
 
-    async fn create_account(&self, input: RegisterInput) -> Result<Account, Error> {
+    async fn create_account(
+        &self,
+        input: RegisterInput,
+        caller: &Caller,
+    ) -> Result<Account, Error> {
         let mut errors = FieldErrors::new();
         let username = Username::parse(&input.username)
             .map_err(|e| errors.insert("username".into(), e))
@@ -78,14 +85,19 @@ impl Accounts {
             locked_until: Set(None),
             django_id: Set(None),
         };
-        match row.insert(&self.writer).await {
+        let txn = self.writer.begin().await?;
+        match row.insert(&txn).await {
             Ok(row) => {
-                tracing::debug!(user_id = %row.id, "registered");
+                let event = Record::new(Event::Registered, Some(row.id), &caller.origin());
+                audit::commit(txn, &[event]).await?;
                 Ok(Account::from(row))
             }
-            Err(err) => Err(crate::db::unique_violation(&err)
-                .map(Error::from)
-                .unwrap_or_else(|| err.into())),
+            Err(err) => {
+                txn.rollback().await?;
+                Err(crate::db::unique_violation(&err)
+                    .map(Error::from)
+                    .unwrap_or_else(|| err.into()))
+            }
         }
     }
 

@@ -14,6 +14,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{Account, Accounts, Caller, Credentials, now};
+use crate::audit::{self, Actor, Event, Record};
 use crate::domain::SessionToken;
 use crate::entities::{sessions, users};
 use crate::error::Error;
@@ -116,8 +117,10 @@ impl Accounts {
 
     /// Opens a session for a user whose password was just checked against
     /// `user` as read, in one transaction with the login's bookkeeping:
-    /// `last_login`, the throttle reset, an upgraded hash, and the user's
-    /// expired sessions swept. Returns the new token and when it expires.
+    /// `last_login`, the throttle reset, an upgraded hash (`rehashed`: the
+    /// new PHC string, and the old hash's format), the user's expired
+    /// sessions swept, and the audit events. Returns the new token and when
+    /// it expires.
     ///
     /// The row is updated only if it still holds the hash that was checked
     /// and is still active. `None` when it does not: a hash upgraded by
@@ -128,7 +131,7 @@ impl Accounts {
         &self,
         user: &users::Model,
         logged_in_at: DateTime<Utc>,
-        rehashed: Option<&str>,
+        rehashed: Option<(&str, &'static str)>,
         caller: &Caller,
     ) -> Result<Option<(SessionToken, DateTime<Utc>)>, Error> {
         let user_id = user.id;
@@ -148,15 +151,16 @@ impl Accounts {
             .filter(users::Column::Id.eq(user_id))
             .filter(users::Column::PasswordHash.eq(user.password_hash.as_str()))
             .filter(users::Column::IsActive.eq(true));
-        if let Some(hash) = rehashed {
+        if let Some((hash, _)) = rehashed {
             update = update.col_expr(users::Column::PasswordHash, Expr::value(hash.to_owned()));
         }
         if update.exec(&txn).await?.rows_affected == 0 {
             txn.rollback().await?;
             return Ok(None);
         }
+        let session_id = Uuid::now_v7();
         sessions::ActiveModel {
-            id: Set(Uuid::now_v7()),
+            id: Set(session_id),
             user_id: Set(user_id),
             token_hash: Set(token.hash().0.to_vec()),
             created_at: Set(logged_in_at),
@@ -173,7 +177,21 @@ impl Accounts {
             .filter(sessions::Column::ExpiresAt.lte(logged_in_at))
             .exec(&txn)
             .await?;
-        txn.commit().await?;
+        let origin = caller.origin();
+        let mut events = vec![
+            Record::new(Event::LoginSucceeded, Some(user_id), &origin).id("session_id", session_id),
+        ];
+        if let Some((_, from)) = rehashed {
+            events.push(
+                Record::new(
+                    Event::HashUpgraded,
+                    Some(user_id),
+                    &origin.as_actor(Actor::System),
+                )
+                .name("from", from),
+            );
+        }
+        audit::commit(txn, &events).await?;
         Ok(Some((token, expires_at)))
     }
 
@@ -210,6 +228,23 @@ impl Accounts {
             .count(&self.db)
             .await?;
         self.metrics.set_sessions_live(live);
+        Ok(deleted)
+    }
+}
+
+impl Accounts {
+    /// Deletes the audit events older than `--audit-retention`; returns how
+    /// many.
+    pub async fn delete_old_audit_events(&self) -> Result<u64, Error> {
+        let kept =
+            chrono::Duration::from_std(self.config.audit_retention).map_err(Error::internal)?;
+        let cutoff = now()
+            .checked_sub_signed(kept)
+            .ok_or_else(|| Error::internal("audit retention out of range"))?;
+        let deleted = audit::delete_before(&self.writer, cutoff).await?;
+        if deleted > 0 {
+            tracing::debug!(deleted, "old audit events deleted");
+        }
         Ok(deleted)
     }
 }

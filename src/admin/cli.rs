@@ -73,7 +73,7 @@ pub async fn users(args: &UsersArgs) -> Result<(), CommandError> {
             if !yes {
                 confirm(&account)?;
             }
-            let ended = super::delete(&db, account.id).await?;
+            let ended = super::delete(&db, &account).await?;
             let _ = writeln!(
                 out,
                 "deleted {:?} ({}); {ended} session(s) ended",

@@ -2,9 +2,11 @@
 //! users …`, `gatehouse sessions revoke`), on the same database the servers
 //! use. Every change is one transaction, and sessions live in the database,
 //! so a running server sees it at its next request: a disabled or deleted
-//! account's tokens are refused at once, on every instance.
+//! account's tokens are refused at once, on every instance. Each change
+//! records its audit event (actor `admin-cli`) in its transaction.
 
 pub mod cli;
+pub mod trail;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -14,6 +16,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::accounts::Account;
+use crate::audit::{self, Event, Origin, Record};
 use crate::domain::Username;
 use crate::entities::{sessions, users};
 
@@ -71,25 +74,31 @@ pub async fn set_active(
         .filter(users::Column::Id.eq(user_id))
         .exec(&txn)
         .await?;
-    let ended = if active {
-        0
+    let (event, ended) = if active {
+        (Event::AccountEnabled, 0)
     } else {
-        end_sessions(&txn, user_id).await?
+        (Event::AccountDisabled, end_sessions(&txn, user_id).await?)
     };
-    txn.commit().await?;
+    let event =
+        Record::new(event, Some(user_id), &Origin::admin_cli()).count("sessions_ended", ended);
+    audit::commit(txn, &[event]).await?;
     Ok(ended)
 }
 
 /// Deletes an account and every session of it; its username and email are
 /// free again. Returns how many sessions ended.
-pub async fn delete(db: &DatabaseConnection, user_id: Uuid) -> Result<u64, AdminError> {
+pub async fn delete(db: &DatabaseConnection, account: &Account) -> Result<u64, AdminError> {
+    let user_id = account.id;
     let txn = db.begin().await?;
     // The user's row first, as a login takes it, so the two never wait on
     // each other in a circle.
     crate::db::lock_user_rows(&txn, Condition::all().add(users::Column::Id.eq(user_id))).await?;
     let ended = end_sessions(&txn, user_id).await?;
     users::Entity::delete_by_id(user_id).exec(&txn).await?;
-    txn.commit().await?;
+    let event = Record::new(Event::AccountDeleted, Some(user_id), &Origin::admin_cli())
+        .username(&account.username)
+        .count("sessions", ended);
+    audit::commit(txn, &[event]).await?;
     Ok(ended)
 }
 
@@ -97,7 +106,13 @@ pub async fn delete(db: &DatabaseConnection, user_id: Uuid) -> Result<u64, Admin
 pub async fn revoke_sessions(db: &DatabaseConnection, user_id: Uuid) -> Result<u64, AdminError> {
     let txn = db.begin().await?;
     let ended = end_sessions(&txn, user_id).await?;
-    txn.commit().await?;
+    let event = Record::new(
+        Event::LoggedOutEverywhere,
+        Some(user_id),
+        &Origin::admin_cli(),
+    )
+    .count("sessions", ended);
+    audit::commit(txn, &[event]).await?;
     Ok(ended)
 }
 

@@ -1,8 +1,12 @@
-//! `gatehouse users …` and `gatehouse sessions …`: managing accounts.
+//! `gatehouse users …`, `gatehouse sessions …` and `gatehouse audit`:
+//! managing accounts, and reading what happened to them.
+
+use std::time::Duration;
 
 use clap::{Args, Subcommand};
 
 use super::{DatabaseArgs, LogArgs};
+use crate::audit::Event;
 
 #[derive(Debug, Args)]
 pub struct UsersArgs {
@@ -82,6 +86,38 @@ pub enum SessionsAction {
         #[command(flatten)]
         on: Target,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Only this account's events: a username, a Django id, or a user id
+    /// (a deleted account's too).
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Only this event: registered, login_succeeded, login_failed, throttled,
+    /// logged_out, session_revoked, logged_out_everywhere, password_changed,
+    /// hash_upgraded, account_disabled, account_enabled, account_deleted,
+    /// imported.
+    #[arg(long, value_parser = parse_event)]
+    pub event: Option<Event>,
+    /// Only the events of this last stretch of time: `1h`, `7d`, `30m`.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub since: Option<Duration>,
+    /// At most this many events (the newest).
+    #[arg(long)]
+    pub limit: Option<u64>,
+    /// A JSON array instead of lines.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub on: Target,
+}
+
+fn parse_event(name: &str) -> Result<Event, String> {
+    Event::parse(name).ok_or_else(|| {
+        let known: Vec<_> = Event::ALL.iter().map(|e| e.as_str()).collect();
+        format!("no event {name:?}; the events are {}", known.join(", "))
+    })
 }
 
 impl UsersArgs {

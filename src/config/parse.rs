@@ -16,6 +16,18 @@ pub(super) fn parse_session_ttl(value: &str) -> Result<Duration, String> {
     Ok(ttl)
 }
 
+/// How long audit events are kept: at least an hour (a shorter trail is
+/// no trail), at most a hundred years, so the cut-off stays an ordinary
+/// timestamp.
+pub(super) fn parse_retention(value: &str) -> Result<Duration, String> {
+    let kept = humantime::parse_duration(value).map_err(|e| e.to_string())?;
+    let century = Duration::from_secs(100 * 366 * 24 * 60 * 60);
+    if kept < Duration::from_secs(60 * 60) || kept > century {
+        return Err("must be between 1h and 100 years".into());
+    }
+    Ok(kept)
+}
+
 /// A CORS origin: `scheme://host[:port]`. `*` is refused: credentials travel
 /// in `Authorization`, and an account API should name the sites it trusts.
 pub(super) fn parse_origin(value: &str) -> Result<String, String> {

@@ -61,7 +61,14 @@ impl AppState {
         let user_agent = headers
             .get(header::USER_AGENT)
             .and_then(|agent| std::str::from_utf8(agent.as_bytes()).ok());
-        Arc::new(Caller::new(credentials, client).with_user_agent(user_agent))
+        let request_id = headers
+            .get(&REQUEST_ID)
+            .and_then(|id| std::str::from_utf8(id.as_bytes()).ok());
+        Arc::new(
+            Caller::new(credentials, client)
+                .with_user_agent(user_agent)
+                .with_request_id(request_id),
+        )
     }
 }
 

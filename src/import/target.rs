@@ -15,6 +15,7 @@ use uuid::{Timestamp, Uuid};
 
 use super::account::{DjangoUser, Row};
 use super::{Options, Tally};
+use crate::audit::{self, Event, Origin, Record};
 use crate::db::is_unavailable;
 use crate::domain::{Email, Username};
 use crate::entities::users;
@@ -174,6 +175,8 @@ async fn write_once(
         .collect();
 
     let mut rows = Vec::new();
+    let mut events = Vec::new();
+    let origin = Origin::admin_cli();
     for candidate in candidates {
         let django = candidate.django;
         if present.contains(&django.id) {
@@ -213,6 +216,10 @@ async fn write_once(
                 .insert(candidate.email_key.clone(), candidate.holder.clone());
         }
         rows.push(candidate.row.clone());
+        events.push(
+            Record::new(Event::Imported, Some(candidate.holder.id), &origin)
+                .id("django_id", django.id),
+        );
         tally.imported += 1;
     }
     let Some(txn) = txn else {
@@ -228,7 +235,7 @@ async fn write_once(
             .exec(&txn)
             .await?;
     }
-    txn.commit().await
+    audit::commit(txn, &events).await
 }
 
 /// The Gatehouse account for a Django one, or why it cannot be one.

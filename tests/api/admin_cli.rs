@@ -12,7 +12,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_gatehouse");
 
 /// Runs `gatehouse <args> --database-url <the app's database>`, with no
 /// standard input.
-fn gatehouse(app: &TestApp, args: &[&str]) -> Output {
+pub fn gatehouse(app: &TestApp, args: &[&str]) -> Output {
     Command::new(BIN)
         .args(args)
         .args(["--database-url", &app.database.url, "--log-level", "warn"])
@@ -23,11 +23,11 @@ fn gatehouse(app: &TestApp, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn stdout(output: &Output) -> String {
+pub fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).unwrap()
 }
 
-fn stderr(output: &Output) -> String {
+pub fn stderr(output: &Output) -> String {
     String::from_utf8(output.stderr.clone()).unwrap()
 }
 

@@ -253,6 +253,30 @@ async fn no_log_line_at_debug_level_holds_a_secret() {
         lines.iter().any(|l| l.contains("\"level\":\"DEBUG\"")),
         "debug logging is on"
     );
+    // Each audit event is an info line of its own, with its fields.
+    let audited: Vec<Value> = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["message"] == "audit")
+        .collect();
+    let events: Vec<&str> = audited.iter().filter_map(|e| e["event"].as_str()).collect();
+    assert_eq!(
+        events,
+        [
+            "registered",
+            "login_succeeded",
+            "login_failed",
+            "logged_out"
+        ],
+        "{audited:#?}"
+    );
+    assert!(
+        audited
+            .iter()
+            .all(|e| e["level"] == "INFO" && e["actor"] == "self")
+    );
+    assert_eq!(audited[2]["user_id"], id.as_str());
+    assert_eq!(audited[2]["detail"], r#"{"reason":"INVALID_PASSWORD"}"#);
     for line in &lines {
         for secret in [
             PASSWORD,

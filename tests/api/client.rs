@@ -28,6 +28,21 @@ impl Api {
         }
     }
 
+    /// An `Api` to the same server whose every request carries
+    /// `x-request-id: id`.
+    pub fn with_request_id(&self, id: &str) -> Self {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-request-id", id.parse().expect("a header value"));
+        Self {
+            address: self.address,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .default_headers(headers)
+                .build()
+                .expect("client"),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.address, path)
     }

@@ -10,6 +10,7 @@ mod hostile;
 mod introspection;
 
 mod admin_cli;
+mod audit;
 mod binary;
 mod concurrency;
 mod django_fixture;
