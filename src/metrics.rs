@@ -379,7 +379,7 @@ fn describe(recorder: &PrometheusRecorder) {
         ),
         (
             "gatehouse_db_acquire_timeouts_total",
-            "Database connections not acquired within --db-acquire-timeout (process-wide).",
+            "Operations that failed because no database connection came within --db-acquire-timeout (process-wide; each request of a failed batch counts).",
         ),
     ];
     for (name, help) in counters {

@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use secrecy::{ExposeSecret, SecretString};
+use uuid::Uuid;
 
 use super::rate_limit::Action;
 use super::{Account, Accounts, Caller, Limited, now};
@@ -34,12 +35,25 @@ impl Accounts {
     #[tracing::instrument(skip_all)]
     pub async fn login(&self, input: LoginInput, caller: &Caller) -> Limited<LoginOutcome> {
         let password = self.config.uniform_login.then(|| input.password.clone());
-        let mut limited = self
-            .limited(Action::Login, caller, self.try_login(input, caller))
-            .await;
-        // The real reason, whatever the client is shown.
+        let mut account = None;
+        let attempt = async {
+            self.try_login(input, caller).await.map_err(|failed| {
+                account = failed.user_id;
+                failed.err
+            })
+        };
+        let mut limited = self.limited(Action::Login, caller, attempt).await;
+        // The real reason, whatever the client is shown, and whether or not
+        // its event can be written.
         self.metrics
             .logged_in(LoggedIn::of(&limited.outcome, limited.refused));
+        if !limited.refused
+            && let Err(err) = &limited.outcome
+            && let Some(event) = failure_event(err, account, caller)
+            && let Err(failed) = self.audit.write(event).await
+        {
+            limited.outcome = Err(failed);
+        }
         // The client's own rate limit says nothing about any account, and
         // stays as it is under `--uniform-login`.
         if let Some(password) = password
@@ -51,7 +65,7 @@ impl Accounts {
         limited
     }
 
-    async fn try_login(&self, input: LoginInput, caller: &Caller) -> Result<LoginOutcome, Error> {
+    async fn try_login(&self, input: LoginInput, caller: &Caller) -> Result<LoginOutcome, Failed> {
         let mut errors = FieldErrors::new();
         if input.username.trim().is_empty() {
             errors.insert("username".into(), vec![messages::BLANK.into()]);
@@ -60,7 +74,7 @@ impl Accounts {
             errors.insert("password".into(), vec![messages::BLANK.into()]);
         }
         if !errors.is_empty() {
-            return Err(Error::Validation(errors));
+            return Err(Error::Validation(errors).into());
         }
 
         // Every stored name passed `Username::parse`, so a name that does not
@@ -76,7 +90,7 @@ impl Accounts {
             Err(_) => None,
         };
         let Some(mut row) = row else {
-            return Err(self.failed_login(None, Error::UserNotFound, caller).await);
+            return Err(Error::UserNotFound.into());
         };
 
         // The row can change while its password is checked: another login
@@ -84,15 +98,14 @@ impl Accounts {
         // or deleted. A session opens only on the row as checked; otherwise
         // the row is read again and the login decided on what it holds now.
         for _ in 0..2 {
-            let rehashed = match self.confirm_password(&row, input.password.clone()).await {
-                Ok(confirmed) => confirmed.rehashed,
-                Err(err) => return Err(self.failed_login(Some(row.id), err, caller).await),
-            };
+            let rehashed = self
+                .confirm_password(&row, input.password.clone())
+                .await
+                .map_err(|err| Failed::of(err, row.id))?
+                .rehashed;
             // Only someone who knows the password learns that the account is disabled.
             if !row.is_active {
-                return Err(self
-                    .failed_login(Some(row.id), Error::AccountDisabled, caller)
-                    .await);
+                return Err(Failed::of(Error::AccountDisabled, row.id));
             }
             let logged_in_at = now();
             let opened = self
@@ -106,9 +119,7 @@ impl Accounts {
             let Some((token, expires_at)) = opened else {
                 match users::Entity::find_by_id(row.id).one(&self.db).await? {
                     Some(current) => row = current,
-                    None => {
-                        return Err(self.failed_login(None, Error::UserNotFound, caller).await);
-                    }
+                    None => return Err(Failed::of(Error::UserNotFound, row.id)),
                 }
                 continue;
             };
@@ -121,36 +132,10 @@ impl Accounts {
             });
         }
         // Changed again while it was checked a second time: retry shortly.
-        Err(Error::RateLimited {
+        Err(Error::Overloaded {
             retry_after_secs: 1,
-        })
-    }
-
-    /// Records a failed login in the audit trail (batched: it is a write of
-    /// its own) and returns its error; or the error of writing it. A wrong
-    /// password, an unknown name (whose name is not kept: people type
-    /// passwords into it) and a disabled account are `login_failed` with
-    /// the code; a refusal by the account's throttle is `throttled`. Other
-    /// failures (a full hashing queue, a database error) are no account
-    /// event.
-    async fn failed_login(
-        &self,
-        user_id: Option<uuid::Uuid>,
-        err: Error,
-        caller: &Caller,
-    ) -> Error {
-        let event = match &err {
-            Error::UserNotFound | Error::InvalidPassword | Error::AccountDisabled => {
-                Record::new(Event::LoginFailed, user_id, &caller.origin())
-                    .name("reason", err.code().as_str())
-            }
-            Error::RateLimited { .. } => Record::new(Event::Throttled, user_id, &caller.origin()),
-            _ => return err,
-        };
-        match self.audit.write(event).await {
-            Ok(()) => err,
-            Err(failed) => failed,
         }
+        .into())
     }
 
     /// A failed login as `--uniform-login` shows it: an unknown name, a wrong
@@ -176,5 +161,48 @@ impl Accounts {
             Error::InvalidPassword | Error::AccountDisabled => Error::InvalidCredentials,
             other => other,
         }
+    }
+}
+
+/// A failed login: its error, and the account it was for, if there is one.
+struct Failed {
+    err: Error,
+    user_id: Option<Uuid>,
+}
+
+impl Failed {
+    fn of(err: Error, user_id: Uuid) -> Self {
+        Self {
+            err,
+            user_id: Some(user_id),
+        }
+    }
+}
+
+impl From<Error> for Failed {
+    fn from(err: Error) -> Self {
+        Self { err, user_id: None }
+    }
+}
+
+impl From<sea_orm::DbErr> for Failed {
+    fn from(err: sea_orm::DbErr) -> Self {
+        Error::from(err).into()
+    }
+}
+
+/// The audit event of a failed login, if it is an account event: a wrong
+/// password, an unknown name (whose name is not kept: people type
+/// passwords into it) and a disabled account are `login_failed` with the
+/// code; a refusal by the account's throttle is `throttled`. Other failures
+/// (a blank field, a full hashing queue, a database error) are not.
+fn failure_event(err: &Error, user_id: Option<Uuid>, caller: &Caller) -> Option<Record> {
+    let origin = caller.origin();
+    match err {
+        Error::UserNotFound | Error::InvalidPassword | Error::AccountDisabled => Some(
+            Record::new(Event::LoginFailed, user_id, &origin).name("reason", err.code().as_str()),
+        ),
+        Error::RateLimited { .. } => Some(Record::new(Event::Throttled, user_id, &origin)),
+        _ => None,
     }
 }

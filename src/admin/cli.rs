@@ -56,17 +56,29 @@ pub async fn users(args: &UsersArgs) -> Result<(), CommandError> {
         }
         UsersAction::Disable { user, .. } => {
             let account = super::find(&db, user).await?;
-            let ended = super::set_active(&db, account.id, false).await?;
-            let _ = writeln!(
-                out,
-                "disabled {:?} ({}); {ended} session(s) ended",
-                account.username, account.id
-            );
+            let _ = match super::set_active(&db, &account, false).await? {
+                Some(ended) => writeln!(
+                    out,
+                    "disabled {:?} ({}); {ended} session(s) ended",
+                    account.username, account.id
+                ),
+                None => writeln!(
+                    out,
+                    "{:?} ({}) was already disabled",
+                    account.username, account.id
+                ),
+            };
         }
         UsersAction::Enable { user, .. } => {
             let account = super::find(&db, user).await?;
-            super::set_active(&db, account.id, true).await?;
-            let _ = writeln!(out, "enabled {:?} ({})", account.username, account.id);
+            let _ = match super::set_active(&db, &account, true).await? {
+                Some(_) => writeln!(out, "enabled {:?} ({})", account.username, account.id),
+                None => writeln!(
+                    out,
+                    "{:?} ({}) was already enabled",
+                    account.username, account.id
+                ),
+            };
         }
         UsersAction::Delete { user, yes, .. } => {
             let account = super::find(&db, user).await?;

@@ -62,18 +62,33 @@ pub async fn live_sessions(db: &DatabaseConnection, user_id: Uuid) -> Result<u64
 }
 
 /// Enables or disables an account. Disabling ends every session of it in
-/// the same transaction; returns how many ended.
+/// the same transaction; returns how many ended, or `None` when the
+/// account already was in that state (nothing changes, nothing is
+/// recorded).
 pub async fn set_active(
     db: &DatabaseConnection,
-    user_id: Uuid,
+    account: &Account,
     active: bool,
-) -> Result<u64, AdminError> {
+) -> Result<Option<u64>, AdminError> {
+    let user_id = account.id;
     let txn = db.begin().await?;
-    users::Entity::update_many()
+    let changed = users::Entity::update_many()
         .col_expr(users::Column::IsActive, active.into())
         .filter(users::Column::Id.eq(user_id))
+        .filter(users::Column::IsActive.eq(!active))
         .exec(&txn)
-        .await?;
+        .await?
+        .rows_affected;
+    if changed == 0 {
+        txn.rollback().await?;
+        // Deleted since it was looked up, or already so.
+        let exists = users::Entity::find_by_id(user_id).count(db).await? > 0;
+        return if exists {
+            Ok(None)
+        } else {
+            Err(AdminError::UnknownUser(account.username.clone()))
+        };
+    }
     let (event, ended) = if active {
         (Event::AccountEnabled, 0)
     } else {
@@ -82,7 +97,7 @@ pub async fn set_active(
     let event =
         Record::new(event, Some(user_id), &Origin::admin_cli()).count("sessions_ended", ended);
     audit::commit(txn, &[event]).await?;
-    Ok(ended)
+    Ok(Some(ended))
 }
 
 /// Deletes an account and every session of it; its username and email are
@@ -92,7 +107,14 @@ pub async fn delete(db: &DatabaseConnection, account: &Account) -> Result<u64, A
     let txn = db.begin().await?;
     // The user's row first, as a login takes it, so the two never wait on
     // each other in a circle.
-    crate::db::lock_user_rows(&txn, Condition::all().add(users::Column::Id.eq(user_id))).await?;
+    let locked =
+        crate::db::lock_user_rows(&txn, Condition::all().add(users::Column::Id.eq(user_id)))
+            .await?;
+    if locked == 0 {
+        // Deleted since it was looked up (by its user, say).
+        txn.rollback().await?;
+        return Err(AdminError::UnknownUser(account.username.clone()));
+    }
     let ended = end_sessions(&txn, user_id).await?;
     users::Entity::delete_by_id(user_id).exec(&txn).await?;
     let event = Record::new(Event::AccountDeleted, Some(user_id), &Origin::admin_cli())

@@ -18,7 +18,7 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseTransaction, DbErr, Ent
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-pub use batch::AuditBatch;
+pub use batch::{AuditBatch, gather};
 
 use crate::entities::audit_events;
 
@@ -169,6 +169,9 @@ impl Record {
 
     /// The `info` line of a committed event.
     fn log(&self) {
+        if !tracing::enabled!(target: "gatehouse::audit", tracing::Level::INFO) {
+            return;
+        }
         let user_id = self.user_id.map(|id| id.to_string());
         let ip = self.origin.ip.map(|ip| ip.to_string());
         let detail = self.detail_json();
@@ -208,14 +211,36 @@ pub async fn commit(txn: DatabaseTransaction, records: &[Record]) -> Result<(), 
     Ok(())
 }
 
-/// Deletes the events from before `cutoff`; returns how many.
+/// Most events one statement of the retention sweep deletes: a short hold
+/// of SQLite's one writer, and far below PostgreSQL's statement timeout,
+/// however many events a flood left behind.
+const SWEPT_PER_STATEMENT: u64 = 5_000;
+
+/// Deletes the events from before `cutoff`, oldest first, a chunk per
+/// statement, letting other writers in between; returns how many.
 pub async fn delete_before(db: &impl ConnectionTrait, cutoff: DateTime<Utc>) -> Result<u64, DbErr> {
+    use sea_orm::sea_query::{Order, Query};
     use sea_orm::{ColumnTrait, QueryFilter};
-    Ok(audit_events::Entity::delete_many()
-        .filter(audit_events::Column::At.lt(cutoff))
-        .exec(db)
-        .await?
-        .rows_affected)
+    let mut deleted = 0;
+    loop {
+        let oldest = Query::select()
+            .column(audit_events::Column::Id)
+            .from(audit_events::Entity)
+            .and_where(audit_events::Column::At.lt(cutoff))
+            .order_by(audit_events::Column::At, Order::Asc)
+            .limit(SWEPT_PER_STATEMENT)
+            .to_owned();
+        let chunk = audit_events::Entity::delete_many()
+            .filter(audit_events::Column::Id.in_subquery(oldest))
+            .exec(db)
+            .await?
+            .rows_affected;
+        deleted += chunk;
+        if chunk < SWEPT_PER_STATEMENT {
+            return Ok(deleted);
+        }
+        tokio::task::yield_now().await;
+    }
 }
 
 /// Logs records already committed.

@@ -94,6 +94,28 @@ fn credentials(value: Option<&HeaderValue>) -> Credentials {
     }
 }
 
+/// The longest `x-request-id` a client may choose.
+const REQUEST_ID_MAX: usize = 64;
+
+/// A client's `x-request-id` is kept, echoed, logged and stored in the
+/// audit trail as sent, if it is 1 to 64 printable ASCII characters;
+/// anything else is dropped, so that the request gets a generated id, one
+/// and the same everywhere.
+async fn drop_unusable_request_id(mut request: Request<Body>) -> Request<Body> {
+    let usable = |id: &HeaderValue| {
+        let id = id.as_bytes();
+        !id.is_empty() && id.len() <= REQUEST_ID_MAX && id.iter().all(u8::is_ascii_graphic)
+    };
+    if request
+        .headers()
+        .get(&REQUEST_ID)
+        .is_some_and(|id| !usable(id))
+    {
+        request.headers_mut().remove(&REQUEST_ID);
+    }
+    request
+}
+
 /// The peer address hyper's connection put into the request.
 fn peer(extensions: &axum::http::Extensions) -> Option<SocketAddr> {
     extensions
@@ -182,6 +204,7 @@ pub fn router(state: AppState, config: &HttpConfig) -> Router {
                     metrics,
                     metrics::track,
                 ))
+                .layer(axum::middleware::map_request(drop_unusable_request_id))
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
                 .layer(
                     TraceLayer::new_for_http()

@@ -407,3 +407,68 @@ async fn the_audit_command_filters_by_account_event_and_age() {
         "lists the events: {bad:?}"
     );
 }
+
+/// An operator's command that changes nothing (the account is already in
+/// that state) says so and records nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_that_changes_nothing_records_nothing() {
+    let app = spawn_app().await;
+    app.register_ok("bob").await;
+    assert!(cli(&app, &["users", "disable", "bob"]).starts_with("disabled \"bob\""));
+    let again = cli(&app, &["users", "disable", "bob"]);
+    assert!(again.contains("was already disabled"), "{again}");
+    let enabled = cli(&app, &["users", "enable", "bob"]);
+    assert!(enabled.starts_with("enabled \"bob\""), "{enabled}");
+    assert!(cli(&app, &["users", "enable", "bob"]).contains("was already enabled"));
+    let events: Vec<String> = trail(&app).await.into_iter().map(|e| e.event).collect();
+    assert_eq!(
+        events,
+        ["registered", "account_disabled", "account_enabled"]
+    );
+}
+
+/// The request id in the trail is the one the response echoes: a client's
+/// own if it is 1 to 64 printable ASCII characters, else a generated one.
+#[tokio::test]
+async fn the_trail_keeps_the_request_id_the_client_was_given() {
+    let app = spawn_app().await;
+    let long = "x".repeat(65);
+    for (i, (sent, kept)) in [
+        ("client-chosen.id_42", true),
+        ("has space", false),
+        (long.as_str(), false),
+        ("ünïcode", false),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let name = format!("user{i}");
+        let response = app
+            .client
+            .post(app.url("/user/register/"))
+            .header("x-request-id", sent)
+            .json(&json!({ "username": name, "email": format!("{name}@example.com"), "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED, "{sent}");
+        let echoed = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        if kept {
+            assert_eq!(echoed, sent);
+        } else {
+            assert!(
+                uuid::Uuid::parse_str(&echoed).is_ok(),
+                "{sent:?} -> {echoed}"
+            );
+        }
+        let stored = trail(&app).await.pop().unwrap();
+        assert_eq!(
+            stored.request_id.as_deref(),
+            Some(echoed.as_str()),
+            "{sent:?}"
+        );
+    }
+}
