@@ -49,7 +49,6 @@ impl LogoutBatch {
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(MAX_BATCH);
             while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-                crate::audit::gather(&mut queue, &mut batch, MAX_BATCH).await;
                 let mut outcome = end_batch(&writer, &batch).await;
                 for ((hash, user_id, _), reply) in batch.drain(..) {
                     let answer = match &mut outcome {

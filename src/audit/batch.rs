@@ -16,24 +16,6 @@ const MAX_BATCH: usize = 256;
 /// Events allowed to wait; past it, callers wait to enqueue.
 const QUEUE: usize = 4096;
 
-/// Lets the requests already on their way join a batch before it is
-/// written: one turn of the scheduler, then whatever has been queued
-/// meanwhile, up to `max`. Costs nothing when nothing else is ready, and
-/// under load makes fewer, larger commits (each a fixed cost on SQLite's
-/// one writer).
-pub async fn gather<T>(queue: &mut mpsc::Receiver<T>, batch: &mut Vec<T>, max: usize) {
-    if batch.len() >= max {
-        return;
-    }
-    tokio::task::yield_now().await;
-    while batch.len() < max {
-        match queue.try_recv() {
-            Ok(request) => batch.push(request),
-            Err(_) => return,
-        }
-    }
-}
-
 type Request = (Record, oneshot::Sender<Result<(), DbErr>>);
 
 pub struct AuditBatch {
@@ -49,7 +31,6 @@ impl AuditBatch {
             let mut batch: Vec<Request> = Vec::with_capacity(MAX_BATCH);
             let mut records = Vec::with_capacity(MAX_BATCH);
             while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-                gather(&mut queue, &mut batch, MAX_BATCH).await;
                 records.extend(batch.iter().map(|(record, _)| record.clone()));
                 let written = insert(&writer, &records).await;
                 if written.is_ok() {

@@ -18,7 +18,7 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseTransaction, DbErr, Ent
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-pub use batch::{AuditBatch, gather};
+pub use batch::AuditBatch;
 
 use crate::entities::audit_events;
 
