@@ -7,7 +7,7 @@ use futures::StreamExt;
 use reqwest::{Method, StatusCode};
 
 use crate::client::{Api, problem};
-use crate::helpers::{PASSWORD, spawn_app, spawn_app_with};
+use crate::helpers::{PASSWORD, TestDatabase, spawn_app, spawn_app_with, spawn_on};
 
 /// One sample line: its metric name, its labels, its value.
 #[derive(Debug, Clone, PartialEq)]
@@ -442,4 +442,25 @@ async fn metrics_bind_moves_them_to_a_listener_of_their_own() {
         "NOT_FOUND",
     )
     .await;
+}
+
+/// The live-session gauge is what the expiry sweep counted: a server that
+/// starts on a database with sessions reports them once its first sweep ran.
+#[tokio::test]
+async fn the_session_gauge_counts_the_live_sessions_at_the_sweep() {
+    let app = spawn_app().await;
+    app.register_ok("alice").await;
+    app.login_ok("alice").await;
+    app.login_ok("alice").await;
+    let url = app.database.url.clone();
+    let other = spawn_on(TestDatabase::borrowed(&url), &[]).await;
+    let mut live = None;
+    for _ in 0..100 {
+        live = scrape(&other).await.value("gatehouse_sessions_live", &[]);
+        if live == Some(2.0) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(live, Some(2.0));
 }
