@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod admin;
 pub mod app;
 pub mod audit;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;

@@ -28,7 +28,6 @@ mod register;
 mod sessions;
 mod throttle;
 
-use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::DatabaseConnection;
 
 use crate::metrics::Metrics;
@@ -147,9 +146,10 @@ impl Accounts {
         Ok(())
     }
 
-    /// What the database pools hold now, for the metrics.
-    pub fn pool_usage(&self) -> Vec<(&'static str, crate::metrics::PoolUsage)> {
-        crate::db::pool_usage(&self.db, &self.writer)
+    /// The reading and the writing pool (the same pool on PostgreSQL), for
+    /// the metrics to look at.
+    pub fn pools(&self) -> (&DatabaseConnection, &DatabaseConnection) {
+        (&self.db, &self.writer)
     }
 
     /// Forgets idle clients of the rate limiter; see `ClientLimits::forget_idle`.
@@ -181,8 +181,4 @@ impl Accounts {
     }
 }
 
-/// Timestamps are kept to the microsecond, the precision PostgreSQL stores, so
-/// a value reads back exactly as it was written on every backend.
-pub(crate) fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
-}
+pub(crate) use crate::clock::now;

@@ -117,7 +117,7 @@ pub struct Record {
 impl Record {
     pub fn new(event: Event, user_id: Option<Uuid>, origin: &Origin) -> Self {
         Self {
-            at: crate::accounts::now(),
+            at: crate::clock::now(),
             event,
             user_id,
             origin: origin.clone(),

@@ -6,8 +6,7 @@ use secrecy::SecretString;
 
 use super::context::{accounts, caller};
 use super::error::into_graphql;
-use super::lifecycle::Session;
-use crate::accounts::{Account, LoginOutcome, LogoutOutcome};
+use crate::accounts::{Account, LoginOutcome, LogoutOutcome, SessionInfo};
 
 pub struct User(pub Account);
 
@@ -83,7 +82,7 @@ impl LogoutPayload {
     }
 
     async fn sessions_revoked(&self) -> i32 {
-        super::lifecycle::count(self.0.sessions_revoked)
+        count(self.0.sessions_revoked)
     }
 }
 
@@ -116,5 +115,49 @@ impl From<LoginInput> for crate::accounts::LoginInput {
             username: input.username,
             password: SecretString::from(input.password),
         }
+    }
+}
+
+/// A count of sessions as GraphQL's `Int`.
+pub(super) fn count(n: u64) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+pub struct Session(pub SessionInfo);
+
+/// One of the user's live sessions. Its id names it for `revokeSession`; it
+/// is not a token and authenticates nothing.
+#[Object]
+impl Session {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When its token was last used, to the minute.
+    async fn last_used_at(&self) -> DateTime<Utc> {
+        self.0.last_used_at
+    }
+
+    async fn expires_at(&self) -> DateTime<Utc> {
+        self.0.expires_at
+    }
+
+    /// The `User-Agent` of the login that opened it, shortened to 256 bytes.
+    async fn user_agent(&self) -> Option<&str> {
+        self.0.user_agent.as_deref()
+    }
+
+    /// The client address of the login that opened it.
+    async fn ip(&self) -> Option<&str> {
+        self.0.ip.as_deref()
+    }
+
+    /// True for the session of the bearer token of this request.
+    async fn current(&self) -> bool {
+        self.0.current
     }
 }

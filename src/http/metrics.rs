@@ -20,7 +20,8 @@ const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// The exposition of this server's metrics.
 pub async fn exposition(State(state): State<AppState>) -> Response {
-    let pools = state.accounts.pool_usage();
+    let (reader, writer) = state.accounts.pools();
+    let pools = crate::db::pool_usage(reader, writer);
     match state.metrics.render(&pools, crate::db::acquire_timeouts()) {
         Some(text) => (
             [
