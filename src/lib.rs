@@ -14,4 +14,5 @@ pub mod graphql;
 pub mod http;
 pub mod import;
 pub mod metrics;
+mod names;
 pub mod telemetry;

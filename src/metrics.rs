@@ -18,6 +18,7 @@ use metrics::{Counter, Gauge, Histogram, Key, Label, Level, Metadata, Recorder, 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 
 use crate::error::Error;
+use crate::names::names;
 
 /// Seconds: HTTP latency, from a cached read to a slow hash.
 const LATENCY_BUCKETS: &[f64] = &[
@@ -32,24 +33,7 @@ static METADATA: Metadata<'static> = Metadata::new("gatehouse", Level::INFO, Non
 /// The route label of a request that matched no route.
 pub const UNMATCHED_ROUTE: &str = "unmatched";
 
-/// Defines an outcome enum with its label values, all of them known up front.
-macro_rules! outcomes {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $label:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum $name { $($(#[$vdoc])* $variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
-
-            pub fn label(self) -> &'static str {
-                match self { $(Self::$variant => $label),+ }
-            }
-        }
-    };
-}
-
-outcomes! {
+names! {
     /// How a registration ended.
     Registered {
         Created => "created",
@@ -61,7 +45,7 @@ outcomes! {
     }
 }
 
-outcomes! {
+names! {
     /// How a login ended, whatever `--uniform-login` shows the client.
     LoggedIn {
         Ok => "ok",
@@ -78,7 +62,7 @@ outcomes! {
     }
 }
 
-outcomes! {
+names! {
     /// How a logout ended.
     LoggedOut {
         Ok => "ok",
@@ -342,16 +326,19 @@ impl Inner {
                 "gatehouse_register_total",
                 &Registered::ALL
                     .iter()
-                    .map(|o| o.label())
+                    .map(|o| o.as_str())
                     .collect::<Vec<_>>(),
             ),
             logged_in: by_result(
                 "gatehouse_login_total",
-                &LoggedIn::ALL.iter().map(|o| o.label()).collect::<Vec<_>>(),
+                &LoggedIn::ALL.iter().map(|o| o.as_str()).collect::<Vec<_>>(),
             ),
             logged_out: by_result(
                 "gatehouse_logout_total",
-                &LoggedOut::ALL.iter().map(|o| o.label()).collect::<Vec<_>>(),
+                &LoggedOut::ALL
+                    .iter()
+                    .map(|o| o.as_str())
+                    .collect::<Vec<_>>(),
             ),
             hashing,
             sessions_live: gauge("gatehouse_sessions_live"),
@@ -452,16 +439,16 @@ mod tests {
                 "gatehouse_register_total",
                 Registered::ALL
                     .iter()
-                    .map(|o| o.label())
+                    .map(|o| o.as_str())
                     .collect::<Vec<_>>(),
             ),
             (
                 "gatehouse_login_total",
-                LoggedIn::ALL.iter().map(|o| o.label()).collect(),
+                LoggedIn::ALL.iter().map(|o| o.as_str()).collect(),
             ),
             (
                 "gatehouse_logout_total",
-                LoggedOut::ALL.iter().map(|o| o.label()).collect(),
+                LoggedOut::ALL.iter().map(|o| o.as_str()).collect(),
             ),
         ] {
             assert!(text.contains(&format!("# HELP {name} ")), "{text}");

@@ -52,8 +52,15 @@ impl std::fmt::Debug for Credentials {
 /// a character boundary. Real browsers send a few hundred.
 const USER_AGENT_MAX: usize = 256;
 
-/// The longest request id the audit trail keeps, in characters.
+/// The longest request id a client may choose, in characters.
 const REQUEST_ID_MAX: usize = 64;
+
+/// Whether a client's request id is one to keep, echo, log and store as
+/// sent: 1 to 64 printable ASCII characters. The HTTP layer replaces any
+/// other with one it generates.
+pub fn is_usable_request_id(id: &[u8]) -> bool {
+    !id.is_empty() && id.len() <= REQUEST_ID_MAX && id.iter().all(u8::is_ascii_graphic)
+}
 
 /// The caller of one operation: its credentials, its address and user
 /// agent, and the session they resolve to once `Accounts::session` has
@@ -98,18 +105,12 @@ impl Caller {
         self.user_agent.as_deref()
     }
 
-    /// The request's id (`x-request-id`), kept with its audit events: the
-    /// client may choose it, so only printable ASCII, at most 64 characters,
-    /// and nothing if that leaves it empty.
+    /// The request's id (`x-request-id`), kept with its audit events if it
+    /// is usable (`is_usable_request_id`).
     pub fn with_request_id(mut self, request_id: Option<&str>) -> Self {
-        self.request_id = request_id.and_then(|id| {
-            let kept: String = id
-                .chars()
-                .filter(char::is_ascii_graphic)
-                .take(REQUEST_ID_MAX)
-                .collect();
-            (!kept.is_empty()).then_some(kept)
-        });
+        self.request_id = request_id
+            .filter(|id| is_usable_request_id(id.as_bytes()))
+            .map(str::to_owned);
         self
     }
 

@@ -49,10 +49,10 @@ impl LogoutBatch {
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(MAX_BATCH);
             while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-                let mut outcome = end_batch(&writer, &batch).await;
-                for ((hash, user_id, _), reply) in batch.drain(..) {
-                    let answer = match &mut outcome {
-                        Ok(ended) => Ok(ended.remove(&(hash.0.to_vec(), user_id))),
+                let outcome = end_batch(&writer, &batch).await;
+                for (i, (_, reply)) in batch.drain(..).enumerate() {
+                    let answer = match &outcome {
+                        Ok(ended) => Ok(ended[i]),
                         Err(err) => Err(err.clone()),
                     };
                     let _ = reply.send(answer);
@@ -83,14 +83,11 @@ impl LogoutBatch {
 }
 
 /// Ends the sessions of one batch and records their events, in one
-/// transaction; returns the (token hash, user) of each session it ended.
-/// Only a request naming the deleted row's own token and user ended it, and
-/// only the first of several identical requests: the others fall back to
-/// explaining why not.
-async fn end_batch(
-    writer: &DatabaseConnection,
-    batch: &[Request],
-) -> Result<HashSet<(Vec<u8>, Uuid)>, DbErr> {
+/// transaction; returns, for each request in order, whether it ended its
+/// session. Only a request naming the deleted row's own token and user
+/// ended it, and only the first of several identical requests: the others
+/// fall back to explaining why not.
+async fn end_batch(writer: &DatabaseConnection, batch: &[Request]) -> Result<Vec<bool>, DbErr> {
     let matches = batch
         .iter()
         .fold(Condition::any(), |any, ((hash, user_id, _), _)| {
@@ -112,7 +109,7 @@ async fn end_batch(
         .map(|((hash, _, _), _)| hash.0.to_vec())
         .collect();
     let txn: DatabaseTransaction = writer.begin().await?;
-    let deleted: HashSet<(Vec<u8>, Uuid)> = sessions::Entity::delete_many()
+    let mut deleted: HashSet<(Vec<u8>, Uuid)> = sessions::Entity::delete_many()
         .filter(sessions::Column::TokenHash.is_in(hashes))
         .filter(matches)
         .filter(sessions::Column::ExpiresAt.gt(Utc::now()))
@@ -122,16 +119,20 @@ async fn end_batch(
         .into_iter()
         .map(|s| (s.token_hash, s.user_id))
         .collect();
-    let mut unclaimed = deleted.clone();
+    let ended: Vec<bool> = batch
+        .iter()
+        .map(|((hash, user_id, _), _)| deleted.remove(&(hash.0.to_vec(), *user_id)))
+        .collect();
     let events: Vec<Record> = batch
         .iter()
-        .filter(|((hash, user_id, _), _)| unclaimed.remove(&(hash.0.to_vec(), *user_id)))
-        .map(|((_, user_id, origin), _)| {
+        .zip(&ended)
+        .filter(|(_, ended)| **ended)
+        .map(|(((_, user_id, origin), _), _)| {
             Record::new(Event::LoggedOut, Some(*user_id), origin).count("sessions", 1)
         })
         .collect();
     audit::commit(txn, &events).await?;
-    Ok(deleted)
+    Ok(ended)
 }
 
 #[cfg(test)]

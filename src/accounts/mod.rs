@@ -33,7 +33,7 @@ use sea_orm::DatabaseConnection;
 use crate::metrics::Metrics;
 
 pub use account::Account;
-pub use caller::{Caller, Credentials};
+pub use caller::{Caller, Credentials, is_usable_request_id};
 pub use change_password::{ChangePasswordInput, PasswordChanged};
 pub use hashing::{HashPool, HashingConfig, Verification};
 pub use login::{LoginInput, LoginOutcome};

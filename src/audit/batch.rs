@@ -29,17 +29,15 @@ impl AuditBatch {
         let (requests, mut queue) = mpsc::channel::<Request>(QUEUE);
         tokio::spawn(async move {
             let mut batch: Vec<Request> = Vec::with_capacity(MAX_BATCH);
-            let mut records = Vec::with_capacity(MAX_BATCH);
             while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-                records.extend(batch.iter().map(|(record, _)| record.clone()));
+                let (records, replies): (Vec<Record>, Vec<_>) = batch.drain(..).unzip();
                 let written = insert(&writer, &records).await;
                 if written.is_ok() {
                     logged(&records);
                 }
-                for (_, reply) in batch.drain(..) {
+                for reply in replies {
                     let _ = reply.send(written.clone());
                 }
-                records.clear();
             }
         });
         Self { requests }

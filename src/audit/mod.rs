@@ -21,27 +21,7 @@ use uuid::Uuid;
 pub use batch::AuditBatch;
 
 use crate::entities::audit_events;
-
-/// Defines an enum of names stored as text, all of them known up front.
-macro_rules! names {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $label:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum $name { $($(#[$vdoc])* $variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => $label),+ }
-            }
-
-            pub fn parse(name: &str) -> Option<Self> {
-                Self::ALL.iter().copied().find(|known| known.as_str() == name)
-            }
-        }
-    };
-}
+use crate::names::names;
 
 names! {
     /// What happened.

@@ -35,7 +35,7 @@ use tracing::Span;
 
 pub use problem::Problem;
 
-use crate::accounts::{Accounts, Caller, Credentials};
+use crate::accounts::{Accounts, Caller, Credentials, is_usable_request_id};
 use crate::error::ErrorCode;
 use crate::graphql::{RateLimitNote, Schemas};
 use crate::metrics::Metrics;
@@ -94,22 +94,15 @@ fn credentials(value: Option<&HeaderValue>) -> Credentials {
     }
 }
 
-/// The longest `x-request-id` a client may choose.
-const REQUEST_ID_MAX: usize = 64;
-
 /// A client's `x-request-id` is kept, echoed, logged and stored in the
-/// audit trail as sent, if it is 1 to 64 printable ASCII characters;
-/// anything else is dropped, so that the request gets a generated id, one
-/// and the same everywhere.
+/// audit trail as sent if it is usable (`accounts::is_usable_request_id`);
+/// any other is dropped, so that the request gets a generated id, one and
+/// the same everywhere.
 async fn drop_unusable_request_id(mut request: Request<Body>) -> Request<Body> {
-    let usable = |id: &HeaderValue| {
-        let id = id.as_bytes();
-        !id.is_empty() && id.len() <= REQUEST_ID_MAX && id.iter().all(u8::is_ascii_graphic)
-    };
     if request
         .headers()
         .get(&REQUEST_ID)
-        .is_some_and(|id| !usable(id))
+        .is_some_and(|id| !is_usable_request_id(id.as_bytes()))
     {
         request.headers_mut().remove(&REQUEST_ID);
     }
