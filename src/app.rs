@@ -97,6 +97,8 @@ pub struct Application {
     metrics: Option<(TcpListener, axum::Router)>,
     limits: ConnectionLimits,
     shutdown_grace: Duration,
+    /// Kept to write out its queued audit events when the server stops.
+    accounts: Arc<Accounts>,
 }
 
 impl Application {
@@ -106,7 +108,7 @@ impl Application {
         let Services {
             router,
             metrics_router,
-            ..
+            accounts,
         } = Services::build(args).await?;
         let listener = TcpListener::bind(args.bind).await?;
         let metrics = match (metrics_router, args.metrics_bind) {
@@ -123,6 +125,7 @@ impl Application {
                 max_headers: args.max_headers as usize,
             },
             shutdown_grace: args.shutdown_grace,
+            accounts,
         })
     }
 
@@ -185,6 +188,13 @@ impl Application {
             () = tokio::time::sleep(self.shutdown_grace) => {
                 tracing::warn!("shutdown grace period over; dropping open connections");
             }
+        }
+        // The failed logins answered last have their events still queued.
+        if tokio::time::timeout(self.shutdown_grace, self.accounts.flush_audit())
+            .await
+            .is_err()
+        {
+            tracing::warn!("shutdown grace period over; queued audit events not written");
         }
         Ok(())
     }

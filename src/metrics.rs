@@ -158,6 +158,7 @@ struct Inner {
     hashing: HashMetrics,
     sessions_live: Gauge,
     acquire_timeouts: Counter,
+    audit_events_lost: Counter,
 }
 
 impl Metrics {
@@ -225,6 +226,12 @@ impl Metrics {
 
     pub fn hashing(&self) -> HashMetrics {
         self.0.hashing.clone()
+    }
+
+    /// Audit events written behind the answer (failed logins) that could
+    /// not be written.
+    pub fn audit_events_lost(&self, count: u64) {
+        self.0.audit_events_lost.increment(count);
     }
 
     /// Sets the live-session gauge (refreshed by the expiry sweep).
@@ -343,6 +350,7 @@ impl Inner {
             hashing,
             sessions_live: gauge("gatehouse_sessions_live"),
             acquire_timeouts: counter("gatehouse_db_acquire_timeouts_total", Vec::new()),
+            audit_events_lost: counter("gatehouse_audit_events_lost_total", Vec::new()),
         }
     }
 }
@@ -367,6 +375,10 @@ fn describe(recorder: &PrometheusRecorder) {
         (
             "gatehouse_db_acquire_timeouts_total",
             "Operations that failed because no database connection came within --db-acquire-timeout (process-wide; each request of a failed batch counts).",
+        ),
+        (
+            "gatehouse_audit_events_lost_total",
+            "Audit events of failed logins (written behind the answer) that could not be written; each is also logged at error.",
         ),
     ];
     for (name, help) in counters {

@@ -15,8 +15,8 @@ use std::collections::HashSet;
 use chrono::Utc;
 use sea_orm::sea_query::{Condition, Query};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
-    TransactionTrait,
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
+    QueryFilter, TransactionTrait,
 };
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
@@ -86,8 +86,128 @@ impl LogoutBatch {
 /// transaction; returns, for each request in order, whether it ended its
 /// session. Only a request naming the deleted row's own token and user
 /// ended it, and only the first of several identical requests: the others
-/// fall back to explaining why not.
+/// fall back to explaining why not. The events are logged once committed.
 async fn end_batch(writer: &DatabaseConnection, batch: &[Request]) -> Result<Vec<bool>, DbErr> {
+    let events: Vec<Record> = batch
+        .iter()
+        .map(|((_, user_id, origin), _)| {
+            Record::new(Event::LoggedOut, Some(*user_id), origin).count("sessions", 1)
+        })
+        .collect();
+    let ended = match writer.get_database_backend() {
+        DbBackend::Sqlite => end_in_one_script(writer, batch, &events).await?,
+        _ => end_in_transaction(writer, batch, &events).await?,
+    };
+    audit::logged(
+        events
+            .iter()
+            .zip(&ended)
+            .filter(|(_, ended)| **ended)
+            .map(|(e, _)| e),
+    );
+    Ok(ended)
+}
+
+/// Which requests ended their session, given the deleted rows' token
+/// hashes and users: the first request naming each.
+fn ended(batch: &[Request], mut deleted: HashSet<(Vec<u8>, Uuid)>) -> Vec<bool> {
+    batch
+        .iter()
+        .map(|((hash, user_id, _), _)| deleted.remove(&(hash.0.to_vec(), *user_id)))
+        .collect()
+}
+
+/// The conditions a session (`sessions` as `table`) must meet to be
+/// ended, on top of its token and user: unexpired (parameter `now`), of an
+/// active account.
+fn live_sql(table: &str, now: usize) -> String {
+    format!(
+        "{table}.expires_at > ?{now} AND {table}.user_id IN (SELECT id FROM users WHERE is_active = TRUE)"
+    )
+}
+
+/// SQLite: the whole batch in one call to the driver
+/// (`db::run_sqlite_script`), since here each hand-off to SQLite's thread
+/// costs more than the statements. The events go in first: one for the
+/// first request naming each session the delete will match, under the
+/// same conditions. Then the delete returns what it ended. Both run in one
+/// `BEGIN IMMEDIATE` transaction, so no other writer comes in between.
+async fn end_in_one_script(
+    writer: &DatabaseConnection,
+    batch: &[Request],
+    events: &[Record],
+) -> Result<Vec<bool>, DbErr> {
+    use std::fmt::Write as _;
+
+    use sea_orm::sqlx::{self, Row as _};
+    // Seven parameters per request, numbered so that the delete refers to
+    // the same values; then the time sessions must outlive, and the detail
+    // (the same for every event).
+    const PER_REQUEST: usize = 7;
+    let now = PER_REQUEST * batch.len() + 1;
+    let (mut asked, mut pairs, mut hashes) = (String::new(), String::new(), String::new());
+    for i in 0..batch.len() {
+        let p = PER_REQUEST * i;
+        let (sep, or) = if i == 0 { ("", "") } else { (", ", " OR ") };
+        let params: Vec<String> = (1..=PER_REQUEST).map(|n| format!("?{}", p + n)).collect();
+        let _ = write!(asked, "{sep}({i}, {})", params.join(", "));
+        let _ = write!(
+            pairs,
+            "{or}(token_hash = ?{} AND user_id = ?{})",
+            p + 1,
+            p + 2
+        );
+        let _ = write!(hashes, "{sep}?{}", p + 1);
+    }
+    let script = format!(
+        "BEGIN IMMEDIATE;
+         WITH asked (ord, token_hash, user_id, id, at, actor, ip, request_id) AS (VALUES {asked})
+         INSERT INTO audit_events (id, at, event, user_id, actor, ip, request_id, detail)
+         SELECT a.id, a.at, '{event}', a.user_id, a.actor, a.ip, a.request_id, ?{detail}
+         FROM asked AS a JOIN sessions AS s
+           ON s.token_hash = a.token_hash AND s.user_id = a.user_id
+         WHERE {live_s}
+           AND a.ord = (SELECT min(b.ord) FROM asked AS b
+                        WHERE b.token_hash = a.token_hash AND b.user_id = a.user_id)
+         ORDER BY a.ord;
+         DELETE FROM sessions WHERE token_hash IN ({hashes}) AND ({pairs}) AND {live}
+         RETURNING token_hash, user_id;
+         COMMIT;",
+        event = Event::LoggedOut.as_str(),
+        detail = now + 1,
+        live_s = live_sql("s", now),
+        live = live_sql("sessions", now),
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(script));
+    for (((hash, user_id, _), _), event) in batch.iter().zip(events) {
+        let values = event.values();
+        query = query
+            .bind(hash.0.to_vec())
+            .bind(*user_id)
+            .bind(values.id)
+            .bind(values.at)
+            .bind(values.actor)
+            .bind(values.ip)
+            .bind(values.request_id);
+    }
+    let detail = events.first().map(|e| e.values().detail);
+    query = query.bind(Utc::now()).bind(detail);
+    let deleted = crate::db::run_sqlite_script(writer, query)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(|err| DbErr::Query(sea_orm::RuntimeErr::SqlxError(err.into())))?;
+    Ok(ended(batch, deleted))
+}
+
+/// Any other backend: the delete, then the events of what it ended, in one
+/// sea-orm transaction.
+async fn end_in_transaction(
+    writer: &DatabaseConnection,
+    batch: &[Request],
+    events: &[Record],
+) -> Result<Vec<bool>, DbErr> {
     let matches = batch
         .iter()
         .fold(Condition::any(), |any, ((hash, user_id, _), _)| {
@@ -109,7 +229,7 @@ async fn end_batch(writer: &DatabaseConnection, batch: &[Request]) -> Result<Vec
         .map(|((hash, _, _), _)| hash.0.to_vec())
         .collect();
     let txn: DatabaseTransaction = writer.begin().await?;
-    let mut deleted: HashSet<(Vec<u8>, Uuid)> = sessions::Entity::delete_many()
+    let deleted: HashSet<(Vec<u8>, Uuid)> = sessions::Entity::delete_many()
         .filter(sessions::Column::TokenHash.is_in(hashes))
         .filter(matches)
         .filter(sessions::Column::ExpiresAt.gt(Utc::now()))
@@ -119,19 +239,15 @@ async fn end_batch(writer: &DatabaseConnection, batch: &[Request]) -> Result<Vec
         .into_iter()
         .map(|s| (s.token_hash, s.user_id))
         .collect();
-    let ended: Vec<bool> = batch
-        .iter()
-        .map(|((hash, user_id, _), _)| deleted.remove(&(hash.0.to_vec(), *user_id)))
-        .collect();
-    let events: Vec<Record> = batch
+    let ended = ended(batch, deleted);
+    let ended_events: Vec<&Record> = events
         .iter()
         .zip(&ended)
         .filter(|(_, ended)| **ended)
-        .map(|(((_, user_id, origin), _), _)| {
-            Record::new(Event::LoggedOut, Some(*user_id), origin).count("sessions", 1)
-        })
+        .map(|(event, _)| event)
         .collect();
-    audit::commit(txn, &events).await?;
+    audit::insert(&txn, &ended_events).await?;
+    txn.commit().await?;
     Ok(ended)
 }
 

@@ -118,7 +118,7 @@ impl Accounts {
         Self {
             db,
             logout_batch: logout_batch::LogoutBatch::spawn(writer.clone()),
-            audit: crate::audit::AuditBatch::spawn(writer.clone()),
+            audit: crate::audit::AuditBatch::spawn(writer.clone(), metrics.clone()),
             writer,
             hash_pool,
             config,
@@ -126,6 +126,12 @@ impl Accounts {
             metrics,
             touches: sessions::Touches::default(),
         }
+    }
+
+    /// Returns once the audit events queued so far (those written behind
+    /// the answer: failed logins) are written.
+    pub async fn flush_audit(&self) {
+        self.audit.flush().await;
     }
 
     /// The reading pool, for benchmarks and tests that set up rows directly.

@@ -11,6 +11,7 @@
 
 mod batch;
 
+use std::borrow::Borrow;
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
@@ -134,16 +135,30 @@ impl Record {
         serde_json::to_string(&self.detail).unwrap_or_else(|_| "{}".into())
     }
 
+    /// The values of its row, but for the event and user (fields of their
+    /// own), for a statement that binds them itself.
+    pub fn values(&self) -> Values {
+        Values {
+            id: Uuid::now_v7(),
+            at: self.at,
+            actor: self.origin.actor.as_str(),
+            ip: self.origin.ip.map(|ip| ip.to_string()),
+            request_id: self.origin.request_id.clone(),
+            detail: self.detail_json(),
+        }
+    }
+
     fn row(&self) -> audit_events::ActiveModel {
+        let values = self.values();
         audit_events::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            at: Set(self.at),
+            id: Set(values.id),
+            at: Set(values.at),
             event: Set(self.event.as_str().to_owned()),
             user_id: Set(self.user_id),
-            actor: Set(self.origin.actor.as_str().to_owned()),
-            ip: Set(self.origin.ip.map(|ip| ip.to_string())),
-            request_id: Set(self.origin.request_id.clone()),
-            detail: Set(self.detail_json()),
+            actor: Set(values.actor.to_owned()),
+            ip: Set(values.ip),
+            request_id: Set(values.request_id),
+            detail: Set(values.detail),
         }
     }
 
@@ -168,14 +183,28 @@ impl Record {
     }
 }
 
+/// The columns of an event's row as they are stored, but `event` and
+/// `user_id`.
+pub struct Values {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub actor: &'static str,
+    pub ip: Option<String>,
+    pub request_id: Option<String>,
+    pub detail: String,
+}
+
 /// Most events one statement inserts: 8 values each, under every backend's
 /// bound on statement parameters.
 const ROWS_PER_STATEMENT: usize = 500;
 
 /// Writes `records` on `db` (a transaction, usually), 500 to a statement.
-pub async fn insert(db: &impl ConnectionTrait, records: &[Record]) -> Result<(), DbErr> {
+pub async fn insert<R: Borrow<Record>>(
+    db: &impl ConnectionTrait,
+    records: &[R],
+) -> Result<(), DbErr> {
     for chunk in records.chunks(ROWS_PER_STATEMENT) {
-        audit_events::Entity::insert_many(chunk.iter().map(Record::row))
+        audit_events::Entity::insert_many(chunk.iter().map(|r| r.borrow().row()))
             .exec_without_returning(db)
             .await?;
     }
@@ -224,7 +253,7 @@ pub async fn delete_before(db: &impl ConnectionTrait, cutoff: DateTime<Utc>) -> 
 }
 
 /// Logs records already committed.
-pub fn logged(records: &[Record]) {
+pub fn logged<'a>(records: impl IntoIterator<Item = &'a Record>) {
     for record in records {
         record.log();
     }

@@ -24,6 +24,24 @@ async fn trail(app: &TestApp) -> Vec<audit_events::Model> {
         .unwrap()
 }
 
+/// Waits until `n` failed-login events (`login_failed`, `throttled`) are
+/// written: they are written behind the answer, a few milliseconds later.
+async fn failed_logins_written(app: &TestApp, n: usize) {
+    let failed = |trail: &[audit_events::Model]| {
+        trail
+            .iter()
+            .filter(|e| e.event == "login_failed" || e.event == "throttled")
+            .count()
+    };
+    for _ in 0..500 {
+        if failed(&trail(app).await) >= n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("{n} failed-login events not written within 5 s");
+}
+
 /// The one event `event` of request `request_id`.
 fn the<'a>(
     trail: &'a [audit_events::Model],
@@ -146,6 +164,7 @@ async fn every_event_lands_with_its_actor_address_and_request() {
     let import = tokio::task::block_in_place(|| gatehouse(&app, &["import", "django", &fixture]));
     assert!(matches!(import.status.code(), Some(0 | 1)), "{import:?}");
 
+    failed_logins_written(&app, 4).await;
     let trail = trail(&app).await;
     let registered = the(&trail, "registered", "r-register");
     assert_from_client(registered, Some(&alice));
@@ -253,6 +272,22 @@ async fn a_change_and_its_event_are_written_together_or_not_at_all() {
     let input = json!({ "input": { "currentPassword": PASSWORD, "newPassword": NEW_PASSWORD } });
     let (_, body) = app.graphql(change, input, Some(&token)).await;
     assert_eq!(gql_code(&body), "INTERNAL", "{body}");
+    // A failed login changes nothing: it is answered as it is, and its
+    // event, written behind the answer, is counted as lost.
+    let wrong = app.login("alice", "wrong-password").await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let mut lost = String::new();
+    for _ in 0..500 {
+        lost = app.get("/metrics").await.text().await.unwrap();
+        if lost.contains("gatehouse_audit_events_lost_total 1\n") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(
+        lost.contains("gatehouse_audit_events_lost_total 1\n"),
+        "{lost}"
+    );
 
     assert!(
         app.sql("SELECT id FROM users WHERE username = 'bob'")
@@ -335,6 +370,7 @@ async fn the_audit_command_filters_by_account_event_and_age() {
     app.login_ok("alice").await;
     app.login("alice", "wrong-password").await;
     app.login("bob", "wrong-password").await;
+    failed_logins_written(&app, 2).await;
     audit_events::ActiveModel {
         id: Set(uuid::Uuid::now_v7()),
         at: Set(chrono::Utc::now() - chrono::Duration::hours(2)),

@@ -6,7 +6,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
+use gatehouse::entities::audit_events;
 use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::Value;
 
 use crate::helpers::{Api, PASSWORD, TEST_FLAGS, TestDatabase, assert_race_creates_one};
@@ -193,6 +195,37 @@ async fn sigterm_finishes_in_flight_requests_then_exits_0() {
         .await
         .unwrap();
     assert_eq!(code, Some(0));
+}
+
+/// Failed logins are answered before their audit events are written; a
+/// graceful stop right after them still writes every one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_writes_the_queued_audit_events_first() {
+    let database = TestDatabase::create().await;
+    let mut served = serve(&database, TEST_FLAGS);
+    let logins = (0..40).map(|i| {
+        let api = served.api.clone();
+        async move {
+            let r = api.login(&format!("nobody{i}"), PASSWORD).await;
+            (r.status(), r.text().await.unwrap())
+        }
+    });
+    for (status, body) in futures::future::join_all(logins).await {
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    }
+    served.signal("TERM");
+    let code = tokio::task::spawn_blocking(move || served.wait_exit())
+        .await
+        .unwrap();
+    assert_eq!(code, Some(0));
+    let db = sea_orm::Database::connect(&database.url).await.unwrap();
+    let written = audit_events::Entity::find()
+        .filter(audit_events::Column::Event.eq("login_failed"))
+        .count(&db)
+        .await
+        .unwrap();
+    db.close().await.unwrap();
+    assert_eq!(written, 40);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -221,6 +221,7 @@ async fn metrics_parse_as_prometheus_text_with_help_for_every_family() {
         "gatehouse_hash_duration_seconds",
         "gatehouse_db_connections",
         "gatehouse_db_acquire_timeouts_total",
+        "gatehouse_audit_events_lost_total",
         "gatehouse_sessions_live",
         "gatehouse_build_info",
     ] {
