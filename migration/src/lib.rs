@@ -9,6 +9,7 @@ mod m20261124_000003_add_login_throttle;
 mod m20261125_000004_django_import;
 mod m20261125_000005_session_details;
 mod m20261201_000006_audit_events;
+mod m20261201_000007_audit_events_by_id;
 
 /// Unique indexes whose violation the application tells apart, shared with
 /// it so that a renamed index cannot silently change what an error means.
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_django_import::Migration),
             Box::new(m20261125_000005_session_details::Migration),
             Box::new(m20261201_000006_audit_events::Migration),
+            Box::new(m20261201_000007_audit_events_by_id::Migration),
         ]
     }
 }

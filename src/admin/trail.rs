@@ -5,14 +5,12 @@
 use std::io::Write as _;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use super::AdminError;
 use super::cli::CommandError;
-use crate::audit::Event;
+use crate::audit::{self, Event};
 use crate::config::AuditArgs;
 use crate::db;
 use crate::entities::audit_events;
@@ -34,15 +32,16 @@ pub async fn events(
     mut each: impl FnMut(&audit_events::Model),
 ) -> Result<u64, AdminError> {
     const PAGE: u64 = 500;
-    let mut before: Option<(DateTime<Utc>, Uuid)> = None;
+    let mut before: Option<Uuid> = None;
     let mut listed = 0;
     loop {
         let wanted = filter.limit.map_or(PAGE, |limit| PAGE.min(limit - listed));
         if wanted == 0 {
             return Ok(listed);
         }
+        // Ids are made from the event's time (`audit::id_at`): the primary
+        // key orders the trail.
         let mut query = audit_events::Entity::find()
-            .order_by_desc(audit_events::Column::At)
             .order_by_desc(audit_events::Column::Id)
             .limit(wanted);
         if let Some(user_id) = filter.user_id {
@@ -52,16 +51,12 @@ pub async fn events(
             query = query.filter(audit_events::Column::Event.eq(event.as_str()));
         }
         if let Some(since) = filter.since {
-            query = query.filter(audit_events::Column::At.gte(since));
+            query = query
+                .filter(audit_events::Column::Id.gte(audit::first_id_at(since)))
+                .filter(audit_events::Column::At.gte(since));
         }
-        if let Some((at, id)) = before {
-            query = query.filter(
-                Condition::any().add(audit_events::Column::At.lt(at)).add(
-                    Condition::all()
-                        .add(audit_events::Column::At.eq(at))
-                        .add(audit_events::Column::Id.lt(id)),
-                ),
-            );
+        if let Some(id) = before {
+            query = query.filter(audit_events::Column::Id.lt(id));
         }
         let page = query.all(db).await?;
         for row in &page {
@@ -69,7 +64,7 @@ pub async fn events(
         }
         listed += page.len() as u64;
         match page.last() {
-            Some(last) if page.len() as u64 == wanted => before = Some((last.at, last.id)),
+            Some(last) if page.len() as u64 == wanted => before = Some(last.id),
             _ => return Ok(listed),
         }
     }

@@ -139,7 +139,7 @@ impl Record {
     /// own), for a statement that binds them itself.
     pub fn values(&self) -> Values {
         Values {
-            id: Uuid::now_v7(),
+            id: id_at(self.at),
             at: self.at,
             actor: self.origin.actor.as_str(),
             ip: self.origin.ip.map(|ip| ip.to_string()),
@@ -181,6 +181,26 @@ impl Record {
             "audit"
         );
     }
+}
+
+/// The id of an event at `at`: a UUIDv7 of that time, to a quarter of a
+/// microsecond (the millisecond, then its fraction in the 12 bits RFC 9562
+/// leaves for it), then random bits. The primary key so orders the trail by
+/// time, and `first_id_at` bounds it.
+pub fn id_at(at: DateTime<Utc>) -> Uuid {
+    let millis = u64::try_from(at.timestamp_millis()).unwrap_or(0);
+    let fraction = u64::from(at.timestamp_subsec_nanos() % 1_000_000) * 4096 / 1_000_000;
+    let mut bytes = [0u8; 10];
+    bytes[..2].copy_from_slice(&(fraction as u16).to_be_bytes());
+    bytes[2..].copy_from_slice(&Uuid::new_v4().as_bytes()[8..]);
+    uuid::Builder::from_unix_timestamp_millis(millis, &bytes).into_uuid()
+}
+
+/// The smallest id of an event in the millisecond of `at` or later: an
+/// event is at or after `at` only if its id is at least this.
+pub fn first_id_at(at: DateTime<Utc>) -> Uuid {
+    let millis = u64::try_from(at.timestamp_millis()).unwrap_or(0);
+    uuid::Builder::from_unix_timestamp_millis(millis, &[0; 10]).into_uuid()
 }
 
 /// The columns of an event's row as they are stored, but `event` and
@@ -226,17 +246,20 @@ pub async fn commit(txn: DatabaseTransaction, records: &[Record]) -> Result<(), 
 const SWEPT_PER_STATEMENT: u64 = 5_000;
 
 /// Deletes the events from before `cutoff`, oldest first, a chunk per
-/// statement, letting other writers in between; returns how many.
+/// statement, letting other writers in between; returns how many. The
+/// primary key finds them: an event's id is made from its time (`id_at`).
 pub async fn delete_before(db: &impl ConnectionTrait, cutoff: DateTime<Utc>) -> Result<u64, DbErr> {
     use sea_orm::sea_query::{Order, Query};
     use sea_orm::{ColumnTrait, QueryFilter};
+    let bound = first_id_at(cutoff + chrono::Duration::milliseconds(1));
     let mut deleted = 0;
     loop {
         let oldest = Query::select()
             .column(audit_events::Column::Id)
             .from(audit_events::Entity)
+            .and_where(audit_events::Column::Id.lt(bound))
             .and_where(audit_events::Column::At.lt(cutoff))
-            .order_by(audit_events::Column::At, Order::Asc)
+            .order_by(audit_events::Column::Id, Order::Asc)
             .limit(SWEPT_PER_STATEMENT)
             .to_owned();
         let chunk = audit_events::Entity::delete_many()
@@ -271,6 +294,23 @@ mod tests {
         assert_eq!(Actor::parse("admin-cli"), Some(Actor::AdminCli));
         assert_eq!(Event::parse("LOGIN_FAILED"), None);
         assert_eq!(Event::ALL.len(), 13);
+    }
+
+    #[test]
+    fn ids_order_events_by_time_and_first_id_at_bounds_them() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-01T10:00:00.123456Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let id = id_at(at);
+        assert_eq!(id.get_version_num(), 7);
+        assert!(first_id_at(at) <= id);
+        assert!(id < first_id_at(at + chrono::Duration::milliseconds(1)));
+        assert!(id_at(at - chrono::Duration::milliseconds(1)) < first_id_at(at));
+        assert!(id_at(at) < id_at(at + chrono::Duration::days(1)));
+        assert!(
+            id_at(at) < id_at(at + chrono::Duration::microseconds(1)),
+            "to the microsecond"
+        );
     }
 
     #[test]

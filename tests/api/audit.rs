@@ -334,9 +334,10 @@ async fn retention_deletes_only_the_older_events() {
         (40, "login_succeeded"),
         (10, "logged_out"),
     ] {
+        let at = now - chrono::Duration::days(days);
         audit_events::ActiveModel {
-            id: Set(uuid::Uuid::now_v7()),
-            at: Set(now - chrono::Duration::days(days)),
+            id: Set(gatehouse::audit::id_at(at)),
+            at: Set(at),
             event: Set(event.into()),
             user_id: Set(None),
             actor: Set("self".into()),
@@ -371,9 +372,10 @@ async fn the_audit_command_filters_by_account_event_and_age() {
     app.login("alice", "wrong-password").await;
     app.login("bob", "wrong-password").await;
     failed_logins_written(&app, 2).await;
+    let two_hours_ago = chrono::Utc::now() - chrono::Duration::hours(2);
     audit_events::ActiveModel {
-        id: Set(uuid::Uuid::now_v7()),
-        at: Set(chrono::Utc::now() - chrono::Duration::hours(2)),
+        id: Set(gatehouse::audit::id_at(two_hours_ago)),
+        at: Set(two_hours_ago),
         event: Set("login_failed".into()),
         user_id: Set(Some(alice.parse().unwrap())),
         actor: Set("self".into()),
