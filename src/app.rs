@@ -183,14 +183,16 @@ impl Application {
             serving.await;
         }
         tracing::info!("shutting down: draining in-flight requests");
+        // One grace period for both the requests and the audit events.
+        let deadline = tokio::time::Instant::now() + self.shutdown_grace;
         tokio::select! {
             () = graceful.shutdown() => {}
-            () = tokio::time::sleep(self.shutdown_grace) => {
+            () = tokio::time::sleep_until(deadline) => {
                 tracing::warn!("shutdown grace period over; dropping open connections");
             }
         }
         // The failed logins answered last have their events still queued.
-        if tokio::time::timeout(self.shutdown_grace, self.accounts.flush_audit())
+        if tokio::time::timeout_at(deadline, self.accounts.flush_audit())
             .await
             .is_err()
         {

@@ -124,19 +124,43 @@ pub async fn run_sqlite_script(
         .acquire()
         .await
         .map_err(conn_err)?;
-    match script.fetch_all(&mut *conn).await {
+    let mut cut_off = CloseIfCutOff {
+        conn: &mut conn,
+        done: false,
+    };
+    let outcome = match script.fetch_all(&mut **cut_off.conn).await {
         Ok(rows) => Ok(rows),
         Err(err) => {
             // No transaction is open if `BEGIN` itself failed; that error
             // says so and is of no interest.
-            let rollback = sea_orm::sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            let rollback = sea_orm::sqlx::query("ROLLBACK")
+                .execute(&mut **cut_off.conn)
+                .await;
             if let Err(rollback) = rollback
                 && !rollback.to_string().contains("no transaction is active")
             {
                 tracing::warn!(error = %rollback, "closing a SQLite connection that could not roll back");
-                let _ = conn.close().await;
+                cut_off.conn.close_on_drop();
             }
             Err(DbErr::Exec(RuntimeErr::SqlxError(err.into())))
+        }
+    };
+    cut_off.done = true;
+    outcome
+}
+
+/// A pooled connection is closed rather than returned to the pool if the
+/// script on it is cut off (its future dropped, as at shutdown): it may be
+/// inside the script's transaction, which sqlx does not know of.
+struct CloseIfCutOff<'a> {
+    conn: &'a mut sea_orm::sqlx::pool::PoolConnection<Sqlite>,
+    done: bool,
+}
+
+impl Drop for CloseIfCutOff<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.conn.close_on_drop();
         }
     }
 }

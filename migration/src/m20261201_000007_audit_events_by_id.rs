@@ -1,6 +1,7 @@
 //! Fewer indexes on `audit_events`, each of which every event's insert must
-//! update: an event's id is now a UUIDv7 made from its own time (to the
-//! millisecond), so the primary key orders the trail by time and serves
+//! update: an event's id is now a UUIDv7 made from its own time (the
+//! millisecond, then its fraction), so the primary key orders the trail by
+//! time and serves
 //! the reads that `at` served (newest first, `--since`, the retention
 //! sweep). What stays is one index for the reads by account, on
 //! `(user_id, id)`. The indexes by time and by event go: `--event` scans

@@ -142,11 +142,20 @@ async fn end_in_one_script(
     use sea_orm::sqlx::{self, Row as _};
     // Seven parameters per request, numbered so that the delete refers to
     // the same values; then the time sessions must outlive, and the detail
-    // (the same for every event).
+    // (the same for every event). The script has a slot count that is a
+    // power of two, the last request filling the slots past the batch, so
+    // that the writer's statement cache holds a handful of scripts, not
+    // one per batch size. A repeated request changes nothing: it deletes
+    // the same row, and only the first request naming a session gets its
+    // event.
     const PER_REQUEST: usize = 7;
-    let now = PER_REQUEST * batch.len() + 1;
+    if batch.is_empty() {
+        return Ok(Vec::new());
+    }
+    let slots = batch.len().next_power_of_two();
+    let now = PER_REQUEST * slots + 1;
     let (mut asked, mut pairs, mut hashes) = (String::new(), String::new(), String::new());
-    for i in 0..batch.len() {
+    for i in 0..slots {
         let p = PER_REQUEST * i;
         let (sep, or) = if i == 0 { ("", "") } else { (", ", " OR ") };
         let params: Vec<String> = (1..=PER_REQUEST).map(|n| format!("?{}", p + n)).collect();
@@ -179,16 +188,21 @@ async fn end_in_one_script(
         live = live_sql("sessions", now),
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(script));
-    for (((hash, user_id, _), _), event) in batch.iter().zip(events) {
-        let values = event.values();
+    let requests: Vec<_> = batch
+        .iter()
+        .zip(events)
+        .map(|(((hash, user_id, _), _), event)| (hash.0.to_vec(), *user_id, event.values()))
+        .collect();
+    for i in 0..slots {
+        let (hash, user_id, values) = &requests[i.min(requests.len() - 1)];
         query = query
-            .bind(hash.0.to_vec())
+            .bind(hash.clone())
             .bind(*user_id)
             .bind(values.id)
             .bind(values.at)
             .bind(values.actor)
-            .bind(values.ip)
-            .bind(values.request_id);
+            .bind(values.ip.clone())
+            .bind(values.request_id.clone());
     }
     let detail = events.first().map(|e| e.values().detail);
     query = query.bind(Utc::now()).bind(detail);
@@ -282,45 +296,111 @@ mod tests {
         id
     }
 
-    /// On a current-thread runtime every request below is queued before the
-    /// deleting task runs, so they all land in one batch.
-    #[tokio::test(flavor = "current_thread")]
-    async fn one_batch_answers_only_the_owner_and_only_once() {
+    async fn session(db: &DatabaseConnection, user_id: Uuid, expires_in: Duration) -> TokenHash {
+        let token = SessionToken::generate().unwrap();
+        sessions::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            user_id: Set(user_id),
+            token_hash: Set(token.hash().0.to_vec()),
+            created_at: Set(Utc::now()),
+            expires_at: Set(Utc::now() + expires_in),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .unwrap();
+        token.hash()
+    }
+
+    async fn database() -> DatabaseConnection {
         let mut options = ConnectOptions::new("sqlite::memory:");
         options.max_connections(1).sqlx_logging(false);
         let db = Database::connect(options).await.unwrap();
         Migrator::up(&db, None).await.unwrap();
-        let (alice, bob) = (user(&db, "alice").await, user(&db, "bob").await);
-        let token = SessionToken::generate().unwrap();
-        sessions::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            user_id: Set(alice),
-            token_hash: Set(token.hash().0.to_vec()),
-            created_at: Set(Utc::now()),
-            expires_at: Set(Utc::now() + Duration::days(1)),
-            ..Default::default()
-        }
-        .insert(&db)
-        .await
-        .unwrap();
+        db
+    }
 
-        let batch = LogoutBatch::spawn(db);
-        let hash = token.hash();
-        let origin = || Origin {
+    fn origin(request_id: &str) -> Origin {
+        Origin {
             actor: crate::audit::Actor::Myself,
             ip: None,
-            request_id: None,
-        };
+            request_id: Some(request_id.into()),
+        }
+    }
+
+    /// The `logged_out` events written: user and request id.
+    async fn logged_out(db: &DatabaseConnection) -> Vec<(Option<Uuid>, Option<String>)> {
+        crate::entities::audit_events::Entity::find()
+            .all(db)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.event == "logged_out")
+            .map(|e| (e.user_id, e.request_id))
+            .collect()
+    }
+
+    /// On a current-thread runtime every request below is queued before the
+    /// deleting task runs, so they all land in one batch.
+    #[tokio::test(flavor = "current_thread")]
+    async fn one_batch_answers_only_the_owner_and_only_once() {
+        let db = database().await;
+        let (alice, bob) = (user(&db, "alice").await, user(&db, "bob").await);
+        let hash = session(&db, alice, Duration::days(1)).await;
+
+        let batch = LogoutBatch::spawn(db.clone());
         let (as_bob, as_alice, again) = tokio::join!(
-            batch.end(hash, bob, origin()),
-            batch.end(hash, alice, origin()),
-            batch.end(hash, alice, origin()),
+            batch.end(hash, bob, origin("bob")),
+            batch.end(hash, alice, origin("alice")),
+            batch.end(hash, alice, origin("again")),
         );
         assert!(!as_bob.unwrap(), "someone else's id ends nothing");
         assert!(as_alice.unwrap(), "the owner's logout ends the session");
         assert!(
             !again.unwrap(),
             "a duplicate in the same batch is not told it ended it"
+        );
+        assert_eq!(
+            logged_out(&db).await,
+            [(Some(alice), Some("alice".into()))],
+            "one event, the owner's, from the request that ended it"
+        );
+    }
+
+    /// The events and the delete agree on what a batch ends: neither an
+    /// expired session nor a disabled account's, whatever else is in it.
+    #[tokio::test(flavor = "current_thread")]
+    async fn expired_sessions_and_disabled_accounts_end_nothing_and_record_nothing() {
+        let db = database().await;
+        let (alice, carol) = (user(&db, "alice").await, user(&db, "carol").await);
+        let expired = session(&db, alice, Duration::seconds(-1)).await;
+        let live = session(&db, alice, Duration::days(1)).await;
+        let disabled = session(&db, carol, Duration::days(1)).await;
+        users::Entity::update_many()
+            .col_expr(
+                users::Column::IsActive,
+                sea_orm::sea_query::Expr::value(false),
+            )
+            .filter(users::Column::Id.eq(carol))
+            .exec(&db)
+            .await
+            .unwrap();
+
+        let batch = LogoutBatch::spawn(db.clone());
+        let (expired, live, disabled) = tokio::join!(
+            batch.end(expired, alice, origin("expired")),
+            batch.end(live, alice, origin("live")),
+            batch.end(disabled, carol, origin("disabled")),
+        );
+        assert_eq!(
+            (expired.unwrap(), live.unwrap(), disabled.unwrap()),
+            (false, true, false)
+        );
+        assert_eq!(logged_out(&db).await, [(Some(alice), Some("live".into()))]);
+        assert_eq!(
+            sessions::Entity::find().all(&db).await.unwrap().len(),
+            2,
+            "the expired and the disabled account's sessions are left to the sweep"
         );
     }
 }

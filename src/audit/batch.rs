@@ -71,11 +71,14 @@ impl AuditBatch {
     /// Logs `record` and queues it to be written; waits only if the queue
     /// is full.
     pub async fn write(&self, record: Record) -> Result<(), Error> {
-        record.log();
-        self.requests
-            .send(Request::Write(record))
+        let room = self
+            .requests
+            .reserve()
             .await
-            .map_err(|_| Error::internal("the audit batch stopped"))
+            .map_err(|_| Error::internal("the audit batch stopped"))?;
+        record.log();
+        room.send(Request::Write(record));
+        Ok(())
     }
 
     /// Returns once every event queued before the call is written (or
@@ -91,8 +94,11 @@ impl AuditBatch {
 /// Adds to `batch` what arrives within `GATHER` of its first event, up to
 /// `MAX_BATCH`. It sleeps out the window and then takes what is waiting,
 /// rather than waking for each event as it comes; a flush waits the
-/// window too.
+/// window too. A batch already full (a backlog) does not wait.
 async fn gather(queue: &mut mpsc::Receiver<Request>, batch: &mut Vec<Request>) {
+    if batch.len() >= MAX_BATCH {
+        return;
+    }
     tokio::time::sleep(GATHER).await;
     while batch.len() < MAX_BATCH {
         match queue.try_recv() {

@@ -1,6 +1,7 @@
 //! The audit trail: one `audit_events` row per account event, written in the
 //! same transaction as the change it records (`commit`), so neither exists
-//! without the other, and logged as one `info` line once it is committed,
+//! without the other, and logged as one `info` line once it is committed
+//! (a failed login's, which changes nothing, once it is queued: `batch`),
 //! so a log pipeline has every event without reading the table.
 //!
 //! An event names its user by id, its actor (`self`, `admin-cli`,

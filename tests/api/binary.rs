@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use gatehouse::entities::audit_events;
 use reqwest::StatusCode;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait,
+};
 use serde_json::Value;
 
 use crate::helpers::{Api, PASSWORD, TEST_FLAGS, TestDatabase, assert_race_creates_one};
@@ -198,11 +200,21 @@ async fn sigterm_finishes_in_flight_requests_then_exits_0() {
 }
 
 /// Failed logins are answered before their audit events are written; a
-/// graceful stop right after them still writes every one.
+/// graceful stop right after them still writes every one. The test holds
+/// the audit table's write lock over the stop, so the events are still
+/// queued when the signal comes, and a stop that did not wait for them
+/// would lose them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_writes_the_queued_audit_events_first() {
     let database = TestDatabase::create().await;
     let mut served = serve(&database, TEST_FLAGS);
+    let db = sea_orm::Database::connect(&database.url).await.unwrap();
+    let lock = db.begin().await.unwrap();
+    let take_lock = match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => "LOCK TABLE audit_events IN EXCLUSIVE MODE",
+        _ => "DELETE FROM audit_events WHERE 0 = 1",
+    };
+    lock.execute_unprepared(take_lock).await.unwrap();
     let logins = (0..40).map(|i| {
         let api = served.api.clone();
         async move {
@@ -214,11 +226,12 @@ async fn sigterm_writes_the_queued_audit_events_first() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     }
     served.signal("TERM");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    lock.commit().await.unwrap();
     let code = tokio::task::spawn_blocking(move || served.wait_exit())
         .await
         .unwrap();
     assert_eq!(code, Some(0));
-    let db = sea_orm::Database::connect(&database.url).await.unwrap();
     let written = audit_events::Entity::find()
         .filter(audit_events::Column::Event.eq("login_failed"))
         .count(&db)
