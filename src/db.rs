@@ -1,15 +1,14 @@
 //! The database: opening the pools, and what the backends' errors mean. The
-//! only place that knows PostgreSQL from SQLite; the account service sees
-//! sea-orm and the meanings below.
+//! only place that knows PostgreSQL from SQLite but one: the logout batch,
+//! whose SQLite path is a script of its own (`accounts/logout_batch.rs`).
+//! The account service otherwise sees sea-orm and the meanings below.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use migration::unique::{USERS_EMAIL_KEY, USERS_USERNAME_KEY, UniqueIndex};
 use sea_orm::sqlx::error::ErrorKind;
-use sea_orm::sqlx::sqlite::{
-    Sqlite, SqliteArguments, SqliteJournalMode, SqliteRow, SqliteSynchronous,
-};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnAcquireErr, ConnectOptions, Database, DatabaseConnection, DatabaseConnectionType,
     DbBackend, DbErr, RuntimeErr,
@@ -103,66 +102,6 @@ pub async fn lock_user_rows(
         .exec(txn)
         .await?
         .rows_affected)
-}
-
-/// SQLite only: runs `script`, a whole transaction (`BEGIN IMMEDIATE; …;
-/// COMMIT`) of several statements, on the writer's connection in one call,
-/// and returns the rows its statements returned. Each call to sqlx's SQLite
-/// driver is a hand-off to the connection's thread and back; a transaction
-/// through sea-orm makes one per statement plus one each for `BEGIN` and
-/// `COMMIT`, and on a hot path those hand-offs cost more than the SQL. That
-/// is why this goes below sea-orm to its driver. If a statement fails, the
-/// transaction is rolled back on the same connection before it goes back
-/// to the pool; a connection that cannot roll back is closed instead.
-pub async fn run_sqlite_script(
-    writer: &DatabaseConnection,
-    script: sea_orm::sqlx::query::Query<'_, Sqlite, SqliteArguments>,
-) -> Result<Vec<SqliteRow>, DbErr> {
-    let conn_err = |err: sea_orm::sqlx::Error| DbErr::Conn(RuntimeErr::SqlxError(err.into()));
-    let mut conn = writer
-        .get_sqlite_connection_pool()
-        .acquire()
-        .await
-        .map_err(conn_err)?;
-    let mut cut_off = CloseIfCutOff {
-        conn: &mut conn,
-        done: false,
-    };
-    let outcome = match script.fetch_all(&mut **cut_off.conn).await {
-        Ok(rows) => Ok(rows),
-        Err(err) => {
-            // No transaction is open if `BEGIN` itself failed; that error
-            // says so and is of no interest.
-            let rollback = sea_orm::sqlx::query("ROLLBACK")
-                .execute(&mut **cut_off.conn)
-                .await;
-            if let Err(rollback) = rollback
-                && !rollback.to_string().contains("no transaction is active")
-            {
-                tracing::warn!(error = %rollback, "closing a SQLite connection that could not roll back");
-                cut_off.conn.close_on_drop();
-            }
-            Err(DbErr::Exec(RuntimeErr::SqlxError(err.into())))
-        }
-    };
-    cut_off.done = true;
-    outcome
-}
-
-/// A pooled connection is closed rather than returned to the pool if the
-/// script on it is cut off (its future dropped, as at shutdown): it may be
-/// inside the script's transaction, which sqlx does not know of.
-struct CloseIfCutOff<'a> {
-    conn: &'a mut sea_orm::sqlx::pool::PoolConnection<Sqlite>,
-    done: bool,
-}
-
-impl Drop for CloseIfCutOff<'_> {
-    fn drop(&mut self) {
-        if !self.done {
-            self.conn.close_on_drop();
-        }
-    }
 }
 
 /// Connections a pool could not hand out within `--db-acquire-timeout`,

@@ -14,9 +14,10 @@ use std::collections::HashSet;
 
 use chrono::Utc;
 use sea_orm::sea_query::{Condition, Query};
+use sea_orm::sqlx::sqlite::{Sqlite, SqliteArguments, SqliteRow};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
-    QueryFilter, TransactionTrait,
+    QueryFilter, RuntimeErr, TransactionTrait,
 };
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
@@ -127,7 +128,7 @@ fn live_sql(table: &str, now: usize) -> String {
 }
 
 /// SQLite: the whole batch in one call to the driver
-/// (`db::run_sqlite_script`), since here each hand-off to SQLite's thread
+/// (`run_sqlite_script`), since here each hand-off to SQLite's thread
 /// costs more than the statements. The events go in first: one for the
 /// first request naming each session the delete will match, under the
 /// same conditions. Then the delete returns what it ended. Both run in one
@@ -195,13 +196,73 @@ async fn end_in_one_script(
     }
     let detail = events.first().map(|e| e.values().detail);
     query = query.bind(Utc::now()).bind(detail);
-    let deleted = crate::db::run_sqlite_script(writer, query)
+    let deleted = run_sqlite_script(writer, query)
         .await?
         .iter()
         .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
         .collect::<Result<_, sqlx::Error>>()
-        .map_err(|err| DbErr::Query(sea_orm::RuntimeErr::SqlxError(err.into())))?;
+        .map_err(|err| DbErr::Query(RuntimeErr::SqlxError(err.into())))?;
     Ok(ended(batch, deleted))
+}
+
+/// SQLite only: runs `script`, a whole transaction (`BEGIN IMMEDIATE; …;
+/// COMMIT`) of several statements, on the writer's connection in one call,
+/// and returns the rows its statements returned. Each call to sqlx's SQLite
+/// driver is a hand-off to the connection's thread and back; a transaction
+/// through sea-orm makes one per statement plus one each for `BEGIN` and
+/// `COMMIT`, and on a hot path those hand-offs cost more than the SQL. That
+/// is why this goes below sea-orm to its driver. If a statement fails, the
+/// transaction is rolled back on the same connection before it goes back
+/// to the pool; a connection that cannot roll back is closed instead.
+async fn run_sqlite_script(
+    writer: &DatabaseConnection,
+    script: sea_orm::sqlx::query::Query<'_, Sqlite, SqliteArguments>,
+) -> Result<Vec<SqliteRow>, DbErr> {
+    let conn_err = |err: sea_orm::sqlx::Error| DbErr::Conn(RuntimeErr::SqlxError(err.into()));
+    let mut conn = writer
+        .get_sqlite_connection_pool()
+        .acquire()
+        .await
+        .map_err(conn_err)?;
+    let mut cut_off = CloseIfCutOff {
+        conn: &mut conn,
+        done: false,
+    };
+    let outcome = match script.fetch_all(&mut **cut_off.conn).await {
+        Ok(rows) => Ok(rows),
+        Err(err) => {
+            // No transaction is open if `BEGIN` itself failed; that error
+            // says so and is of no interest.
+            let rollback = sea_orm::sqlx::query("ROLLBACK")
+                .execute(&mut **cut_off.conn)
+                .await;
+            if let Err(rollback) = rollback
+                && !rollback.to_string().contains("no transaction is active")
+            {
+                tracing::warn!(error = %rollback, "closing a SQLite connection that could not roll back");
+                cut_off.conn.close_on_drop();
+            }
+            Err(DbErr::Exec(RuntimeErr::SqlxError(err.into())))
+        }
+    };
+    cut_off.done = true;
+    outcome
+}
+
+/// A pooled connection is closed rather than returned to the pool if the
+/// script on it is cut off (its future dropped, as at shutdown): it may be
+/// inside the script's transaction, which sqlx does not know of.
+struct CloseIfCutOff<'a> {
+    conn: &'a mut sea_orm::sqlx::pool::PoolConnection<Sqlite>,
+    done: bool,
+}
+
+impl Drop for CloseIfCutOff<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.conn.close_on_drop();
+        }
+    }
 }
 
 /// Any other backend: the delete, then the events of what it ended, in one
