@@ -99,14 +99,17 @@ async fn end_batch(writer: &DatabaseConnection, batch: &[Request]) -> Result<Vec
         DbBackend::Sqlite => end_in_one_script(writer, batch, &events).await?,
         _ => end_in_transaction(writer, batch, &events).await?,
     };
-    audit::logged(
-        events
-            .iter()
-            .zip(&ended)
-            .filter(|(_, ended)| **ended)
-            .map(|(e, _)| e),
-    );
+    audit::logged(of_ended(&events, &ended));
     Ok(ended)
+}
+
+/// The events of the requests that ended their session.
+fn of_ended<'a>(events: &'a [Record], ended: &'a [bool]) -> impl Iterator<Item = &'a Record> {
+    events
+        .iter()
+        .zip(ended)
+        .filter(|(_, ended)| **ended)
+        .map(|(event, _)| event)
 }
 
 /// Which requests ended their session, given the deleted rows' token
@@ -194,7 +197,7 @@ async fn end_in_one_script(
             .bind(values.ip)
             .bind(values.request_id);
     }
-    let detail = events.first().map(|e| e.values().detail);
+    let detail = events.first().map(Record::detail_json);
     query = query.bind(Utc::now()).bind(detail);
     let deleted = run_sqlite_script(writer, query)
         .await?
@@ -304,12 +307,7 @@ async fn end_in_transaction(
         .map(|s| (s.token_hash, s.user_id))
         .collect();
     let ended = ended(batch, deleted);
-    let ended_events: Vec<&Record> = events
-        .iter()
-        .zip(&ended)
-        .filter(|(_, ended)| **ended)
-        .map(|(event, _)| event)
-        .collect();
+    let ended_events: Vec<&Record> = of_ended(events, &ended).collect();
     audit::insert(&txn, &ended_events).await?;
     txn.commit().await?;
     Ok(ended)

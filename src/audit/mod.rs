@@ -132,7 +132,8 @@ impl Record {
         self
     }
 
-    fn detail_json(&self) -> String {
+    /// The detail as it is stored: a JSON object.
+    pub fn detail_json(&self) -> String {
         serde_json::to_string(&self.detail).unwrap_or_else(|_| "{}".into())
     }
 
@@ -163,7 +164,8 @@ impl Record {
         }
     }
 
-    /// The `info` line of a committed event.
+    /// The `info` line of an event: once committed, or, for one written
+    /// behind the answer, once queued.
     fn log(&self) {
         if !tracing::enabled!(target: "gatehouse::audit", tracing::Level::INFO) {
             return;

@@ -24,22 +24,31 @@ async fn trail(app: &TestApp) -> Vec<audit_events::Model> {
         .unwrap()
 }
 
-/// Waits until `n` failed-login events (`login_failed`, `throttled`) are
-/// written: they are written behind the answer, a few milliseconds later.
-async fn failed_logins_written(app: &TestApp, n: usize) {
-    let failed = |trail: &[audit_events::Model]| {
-        trail
-            .iter()
-            .filter(|e| e.event == "login_failed" || e.event == "throttled")
-            .count()
-    };
+/// Asks `check` every 10 ms, for up to 5 s, until it says yes; whether it
+/// did. What is written behind an answer (a failed login's event) or by
+/// another server (a sweep) lands a little later.
+async fn eventually<F: std::future::Future<Output = bool>>(mut check: impl FnMut() -> F) -> bool {
     for _ in 0..500 {
-        if failed(&trail(app).await) >= n {
-            return;
+        if check().await {
+            return true;
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    panic!("{n} failed-login events not written within 5 s");
+    false
+}
+
+/// Waits until `n` failed-login events (`login_failed`, `throttled`) are
+/// written: they are written behind the answer, a few milliseconds later.
+async fn failed_logins_written(app: &TestApp, n: usize) {
+    let written = eventually(|| async {
+        let trail = trail(app).await;
+        let failed = trail
+            .iter()
+            .filter(|e| e.event == "login_failed" || e.event == "throttled");
+        failed.count() >= n
+    })
+    .await;
+    assert!(written, "{n} failed-login events not written within 5 s");
 }
 
 /// The one event `event` of request `request_id`.
@@ -276,18 +285,12 @@ async fn a_change_and_its_event_are_written_together_or_not_at_all() {
     // event, written behind the answer, is counted as lost.
     let wrong = app.login("alice", "wrong-password").await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
-    let mut lost = String::new();
-    for _ in 0..500 {
-        lost = app.get("/metrics").await.text().await.unwrap();
-        if lost.contains("gatehouse_audit_events_lost_total 1\n") {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    assert!(
-        lost.contains("gatehouse_audit_events_lost_total 1\n"),
-        "{lost}"
-    );
+    let counted = eventually(|| async {
+        let metrics = app.get("/metrics").await.text().await.unwrap();
+        metrics.contains("gatehouse_audit_events_lost_total 1\n")
+    })
+    .await;
+    assert!(counted, "the lost event is counted");
 
     assert!(
         app.sql("SELECT id FROM users WHERE username = 'bob'")
@@ -352,14 +355,8 @@ async fn retention_deletes_only_the_older_events() {
     let url = app.database.url.clone();
     // A server keeping 30 days starts, and sweeps.
     let _other = spawn_on(TestDatabase::borrowed(&url), &["--audit-retention", "30d"]).await;
-    let mut left = Vec::new();
-    for _ in 0..100 {
-        left = trail(&app).await.into_iter().map(|e| e.event).collect();
-        if left.len() == 1 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    eventually(|| async { trail(&app).await.len() == 1 }).await;
+    let left: Vec<String> = trail(&app).await.into_iter().map(|e| e.event).collect();
     assert_eq!(left, ["logged_out"]);
 }
 
