@@ -8,13 +8,33 @@
 #
 #   bench/ab.sh BEFORE_BINARY AFTER_BINARY
 #   ROUNDS=3 DURATION=8 bench/ab.sh /var/tmp/a/release/gatehouse target/release/gatehouse
+#
+# SCENARIOS picks some of "right unknown logout" (all by default); logout
+# runs on the same server after whichever login scenarios ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -eq 2 ] || { echo "usage: bench/ab.sh BEFORE_BINARY AFTER_BINARY" >&2; exit 2; }
 DURATION="${DURATION:-8}"
 ROUNDS="${ROUNDS:-3}"
+SCENARIOS="${SCENARIOS:-right unknown logout}"
 export BENCH_DIR="$PWD/bench" BENCH_THREADS=2
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 2; }
+
+# Runs wrk (the arguments after PID) against the server PID and prints its
+# throughput, latency, and the server's CPU time per request (user and
+# system, all threads, from /proc): a figure less moved than throughput by
+# whatever else the machine is running.
+measure() { # pid wrk-arguments...
+  local pid=$1 before after out requests
+  shift
+  before="$(awk '{print $14 + $15}' "/proc/$pid/stat")"
+  out="$(wrk "$@")"
+  after="$(awk '{print $14 + $15}' "/proc/$pid/stat")"
+  requests="$(grep -o 'requests=[0-9]*' <<<"$out" | cut -d= -f2)"
+  echo "$(grep -o 'rps=[0-9.]* p50_ms=[0-9.]* p99_ms=[0-9.]*' <<<"$out")" \
+    "cpu_us=$(( (after - before) * 1000000 / TICKS / (requests > 0 ? requests : 1) ))"
+}
+TICKS="$(getconf CLK_TCK)"
 
 run() { # label binary
   local work port base pid id
@@ -29,10 +49,14 @@ run() { # label binary
     -d '{"username":"loaduser","email":"loaduser@example.com","password":"Vq7#kPz!rw-load"}' |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
   python3 bench/seed_sessions.py "$work/db" "$id" $(( DURATION * 40000 )) > "$work/tokens.txt"
-  for scenario in "login, right password:loaduser" "login, unknown user:nobody"; do
-    echo "$1 | ${scenario%%:*} | $(BENCH_USERNAME="${scenario##*:}" wrk -t2 -c32 -d"${DURATION}s" -s bench/login.lua "$base" | grep -o 'rps=[0-9.]* p50_ms=[0-9.]* p99_ms=[0-9.]*')"
+  for scenario in "right:login, right password:loaduser" "unknown:login, unknown user:nobody"; do
+    case " $SCENARIOS " in *" ${scenario%%:*} "*) ;; *) continue ;; esac
+    scenario="${scenario#*:}"
+    echo "$1 | ${scenario%%:*} | $(BENCH_USERNAME="${scenario##*:}" measure "$pid" -t2 -c32 -d"${DURATION}s" -s bench/login.lua "$base")"
   done
-  echo "$1 | logout | $(BENCH_USER_ID="$id" BENCH_TOKENS="$work/tokens.txt" wrk -t2 -c32 -d"${DURATION}s" -s bench/logout.lua "$base" | grep -o 'rps=[0-9.]* p50_ms=[0-9.]* p99_ms=[0-9.]*')"
+  case " $SCENARIOS " in *" logout "*)
+    echo "$1 | logout | $(BENCH_USER_ID="$id" BENCH_TOKENS="$work/tokens.txt" measure "$pid" -t2 -c32 -d"${DURATION}s" -s bench/logout.lua "$base")" ;;
+  esac
   kill "$pid"; wait "$pid" 2>/dev/null || true
   rm -rf "$work"
 }
