@@ -10,6 +10,7 @@ mod m20261125_000004_django_import;
 mod m20261125_000005_session_details;
 mod m20261201_000006_audit_events;
 mod m20261201_000007_audit_events_by_id;
+mod m20261201_000008_audit_events_clustered;
 
 /// Unique indexes whose violation the application tells apart, shared with
 /// it so that a renamed index cannot silently change what an error means.
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_session_details::Migration),
             Box::new(m20261201_000006_audit_events::Migration),
             Box::new(m20261201_000007_audit_events_by_id::Migration),
+            Box::new(m20261201_000008_audit_events_clustered::Migration),
         ]
     }
 }

@@ -132,10 +132,12 @@ fn live_sql(table: &str, now: usize) -> String {
 
 /// SQLite: the whole batch in one call to the driver
 /// (`run_sqlite_script`), since here each hand-off to SQLite's thread
-/// costs more than the statements. The events go in first: one for the
-/// first request naming each session the delete will match, under the
-/// same conditions. Then the delete returns what it ended. Both run in one
-/// `BEGIN IMMEDIATE` transaction, so no other writer comes in between.
+/// costs more than the statements. Requests naming the same session are
+/// sent once, the first of them (`distinct`): only it can end the
+/// session. The events go in first, one for each session the delete will
+/// match, under the same conditions. Then the delete returns what it
+/// ended. Both run in one `BEGIN IMMEDIATE` transaction, so no other
+/// writer comes in between.
 async fn end_in_one_script(
     writer: &DatabaseConnection,
     batch: &[Request],
@@ -144,6 +146,7 @@ async fn end_in_one_script(
     use std::fmt::Write as _;
 
     use sea_orm::sqlx::{self, Row as _};
+    let distinct = distinct(batch, events);
     // Seven parameters per request, numbered so that the delete refers to
     // the same values; then the time sessions must outlive, and the detail
     // (the same for every event). Each batch size is a script of its own
@@ -151,13 +154,13 @@ async fn end_in_one_script(
     // (repeating the last request) would bound them, but measured no
     // faster: the script grows with its slots.
     const PER_REQUEST: usize = 7;
-    let now = PER_REQUEST * batch.len() + 1;
+    let now = PER_REQUEST * distinct.len() + 1;
     let (mut asked, mut pairs, mut hashes) = (String::new(), String::new(), String::new());
-    for i in 0..batch.len() {
+    for i in 0..distinct.len() {
         let p = PER_REQUEST * i;
         let (sep, or) = if i == 0 { ("", "") } else { (", ", " OR ") };
         let params: Vec<String> = (1..=PER_REQUEST).map(|n| format!("?{}", p + n)).collect();
-        let _ = write!(asked, "{sep}({i}, {})", params.join(", "));
+        let _ = write!(asked, "{sep}({})", params.join(", "));
         let _ = write!(
             pairs,
             "{or}(token_hash = ?{} AND user_id = ?{})",
@@ -168,15 +171,12 @@ async fn end_in_one_script(
     }
     let script = format!(
         "BEGIN IMMEDIATE;
-         WITH asked (ord, token_hash, user_id, id, at, actor, ip, request_id) AS (VALUES {asked})
+         WITH asked (token_hash, user_id, id, at, actor, ip, request_id) AS (VALUES {asked})
          INSERT INTO audit_events (id, at, event, user_id, actor, ip, request_id, detail)
          SELECT a.id, a.at, '{event}', a.user_id, a.actor, a.ip, a.request_id, ?{detail}
          FROM asked AS a JOIN sessions AS s
            ON s.token_hash = a.token_hash AND s.user_id = a.user_id
-         WHERE {live_s}
-           AND a.ord = (SELECT min(b.ord) FROM asked AS b
-                        WHERE b.token_hash = a.token_hash AND b.user_id = a.user_id)
-         ORDER BY a.ord;
+         WHERE {live_s};
          DELETE FROM sessions WHERE token_hash IN ({hashes}) AND ({pairs}) AND {live}
          RETURNING token_hash, user_id;
          COMMIT;",
@@ -186,7 +186,7 @@ async fn end_in_one_script(
         live = live_sql("sessions", now),
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(script));
-    for (((hash, user_id, _), _), event) in batch.iter().zip(events) {
+    for ((hash, user_id), event) in &distinct {
         let values = event.values();
         query = query
             .bind(hash.0.to_vec())
@@ -206,6 +206,20 @@ async fn end_in_one_script(
         .collect::<Result<_, sqlx::Error>>()
         .map_err(|err| DbErr::Query(RuntimeErr::SqlxError(err.into())))?;
     Ok(ended(batch, deleted))
+}
+
+/// The first request naming each session, with its event.
+fn distinct<'a>(
+    batch: &'a [Request],
+    events: &'a [Record],
+) -> Vec<((&'a TokenHash, Uuid), &'a Record)> {
+    let mut seen = HashSet::with_capacity(batch.len());
+    batch
+        .iter()
+        .zip(events)
+        .map(|(((hash, user_id, _), _), event)| ((hash, *user_id), event))
+        .filter(|((hash, user_id), _)| seen.insert((hash.0, *user_id)))
+        .collect()
 }
 
 /// SQLite only: runs `script`, a whole transaction (`BEGIN IMMEDIATE; …;

@@ -507,3 +507,44 @@ async fn the_trail_keeps_the_request_id_the_client_was_given() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_trail_survives_being_rebuilt_and_is_read_by_account_through_its_index() {
+    use migration::{Migrator, MigratorTrait};
+    let app = spawn_app().await;
+    let alice = app.register_ok("alice").await;
+    app.login_ok("alice").await;
+    app.login("nobody", PASSWORD).await;
+    failed_logins_written(&app, 1).await;
+    let before = trail(&app).await;
+    assert_eq!(before.len(), 3, "registered, login_succeeded, login_failed");
+    // Migration 8 (the last) copies the table on SQLite, both ways.
+    let sqlite = app.db.get_database_backend() == sea_orm::DbBackend::Sqlite;
+    let clustered = || async {
+        let sql = app
+            .sql("SELECT sql FROM sqlite_master WHERE name = 'audit_events'")
+            .await;
+        let sql: String = sql[0].try_get("", "sql").unwrap();
+        sql.contains("WITHOUT ROWID")
+    };
+    assert!(!sqlite || clustered().await);
+    Migrator::down(&app.db, Some(1)).await.unwrap();
+    assert_eq!(trail(&app).await, before);
+    assert!(!sqlite || !clustered().await);
+    Migrator::up(&app.db, None).await.unwrap();
+    assert_eq!(trail(&app).await, before);
+    assert!(!sqlite || clustered().await);
+    if sqlite {
+        let plan = app
+            .sql(&format!(
+                "EXPLAIN QUERY PLAN SELECT * FROM audit_events WHERE user_id = x'{}' ORDER BY id DESC",
+                uuid::Uuid::parse_str(&alice).unwrap().simple()
+            ))
+            .await;
+        let detail: String = plan[0].try_get("", "detail").unwrap();
+        assert!(
+            detail.contains("audit_events_user_id_idx"),
+            "read by account through the partial index: {detail}"
+        );
+    }
+}
