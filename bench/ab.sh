@@ -10,13 +10,15 @@
 #   ROUNDS=3 DURATION=8 bench/ab.sh /var/tmp/a/release/gatehouse target/release/gatehouse
 #
 # SCENARIOS picks some of "right unknown logout" (all by default); logout
-# runs on the same server after whichever login scenarios ran.
+# runs on the same server after whichever login scenarios ran. USERS=N
+# adds N more accounts first (bench/seed_users.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -eq 2 ] || { echo "usage: bench/ab.sh BEFORE_BINARY AFTER_BINARY" >&2; exit 2; }
 DURATION="${DURATION:-8}"
 ROUNDS="${ROUNDS:-3}"
 SCENARIOS="${SCENARIOS:-right unknown logout}"
+USERS="${USERS:-0}"
 export BENCH_DIR="$PWD/bench" BENCH_THREADS=2
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 2; }
 
@@ -48,6 +50,7 @@ run() { # label binary
   id="$(curl -fs "$base/user/register/" -H 'Content-Type: application/json' \
     -d '{"username":"loaduser","email":"loaduser@example.com","password":"Vq7#kPz!rw-load"}' |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
+  [ "$USERS" -eq 0 ] || python3 bench/seed_users.py "$work/db" "$id" "$USERS"
   python3 bench/seed_sessions.py "$work/db" "$id" $(( DURATION * 40000 )) > "$work/tokens.txt"
   for scenario in "right:login, right password:loaduser" "unknown:login, unknown user:nobody"; do
     case " $SCENARIOS " in *" ${scenario%%:*} "*) ;; *) continue ;; esac

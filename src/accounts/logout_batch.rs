@@ -13,7 +13,7 @@
 use std::collections::HashSet;
 
 use chrono::Utc;
-use sea_orm::sea_query::{Condition, Query};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query};
 use sea_orm::sqlx::sqlite::{Sqlite, SqliteArguments, SqliteRow};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
@@ -123,10 +123,12 @@ fn ended(batch: &[Request], mut deleted: HashSet<(Vec<u8>, Uuid)>) -> Vec<bool> 
 
 /// The conditions a session (`sessions` as `table`) must meet to be
 /// ended, on top of its token and user: unexpired (parameter `now`), of an
-/// active account.
+/// active account. The account is looked up by its key for each session:
+/// `user_id IN (SELECT id FROM users WHERE is_active)` would have SQLite
+/// list every active account for every batch.
 fn live_sql(table: &str, now: usize) -> String {
     format!(
-        "{table}.expires_at > ?{now} AND {table}.user_id IN (SELECT id FROM users WHERE is_active = TRUE)"
+        "{table}.expires_at > ?{now} AND EXISTS (SELECT 1 FROM users AS u WHERE u.id = {table}.user_id AND u.is_active = TRUE)"
     )
 }
 
@@ -298,10 +300,14 @@ async fn end_in_transaction(
                     .add(sessions::Column::UserId.eq(*user_id)),
             )
         });
-    let active_users = Query::select()
-        .column(users::Column::Id)
+    let account_active = Query::select()
+        .expr(Expr::val(1))
         .from(users::Entity)
-        .and_where(users::Column::IsActive.eq(true))
+        .and_where(
+            Expr::col((users::Entity, users::Column::Id))
+                .equals((sessions::Entity, sessions::Column::UserId)),
+        )
+        .and_where(Expr::col((users::Entity, users::Column::IsActive)).eq(true))
         .to_owned();
     // The IN list lets the unique index find the rows; the pairs then keep
     // only the sessions of the named users.
@@ -314,7 +320,7 @@ async fn end_in_transaction(
         .filter(sessions::Column::TokenHash.is_in(hashes))
         .filter(matches)
         .filter(sessions::Column::ExpiresAt.gt(Utc::now()))
-        .filter(sessions::Column::UserId.in_subquery(active_users))
+        .filter(Expr::exists(account_active))
         .exec_with_returning(&txn)
         .await?
         .into_iter()
