@@ -10,6 +10,7 @@ use super::own_sessions::{end_sessions, is_live};
 use super::rate_limit::Action;
 use super::{Account, Accounts, Caller, Limited};
 use crate::audit::{self, Event, Record};
+use crate::db::ByKey;
 use crate::domain::{self, NewPassword, Username, messages};
 use crate::entities::users;
 use crate::error::{Error, FieldErrors};
@@ -55,7 +56,7 @@ impl Accounts {
         // the row as read and swaps the hash only if the row still holds it.
         for _ in 0..2 {
             let row = users::Entity::find_by_id(own.user.id)
-                .one(&self.db)
+                .by_key(&self.db)
                 .await?
                 .filter(|row| row.is_active)
                 .ok_or(Error::Unauthenticated)?;

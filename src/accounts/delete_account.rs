@@ -11,6 +11,7 @@ use super::own_sessions::{end_sessions, is_live};
 use super::rate_limit::Action;
 use super::{Accounts, Caller, Limited, LogoutOutcome};
 use crate::audit::{self, Event, Record};
+use crate::db::ByKey;
 use crate::domain::messages;
 use crate::entities::users;
 use crate::error::Error;
@@ -38,7 +39,7 @@ impl Accounts {
             return Err(Error::field("password", vec![messages::BLANK.into()]));
         }
         let row = users::Entity::find_by_id(own.user.id)
-            .one(&self.db)
+            .by_key(&self.db)
             .await?
             .ok_or(Error::Unauthenticated)?;
         self.confirm_password(&row, password)

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::rate_limit::Action;
 use super::{Account, Accounts, Caller, Limited, now};
 use crate::audit::{Event, Record};
+use crate::db::ByKey;
 use crate::domain::{self, SessionToken, Username, messages};
 use crate::entities::users;
 use crate::error::{Error, FieldErrors};
@@ -84,7 +85,7 @@ impl Accounts {
             Ok(name) => {
                 users::Entity::find()
                     .filter(users::Column::UsernameKey.eq(name.key()))
-                    .one(&self.db)
+                    .by_key(&self.db)
                     .await?
             }
             Err(_) => None,
@@ -117,7 +118,7 @@ impl Accounts {
                 )
                 .await?;
             let Some((token, expires_at)) = opened else {
-                match users::Entity::find_by_id(row.id).one(&self.db).await? {
+                match users::Entity::find_by_id(row.id).by_key(&self.db).await? {
                     Some(current) => row = current,
                     None => return Err(Failed::of(Error::UserNotFound, row.id)),
                 }

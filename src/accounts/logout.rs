@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::{Accounts, Caller, Credentials};
 use crate::audit::{self, Event, Record};
+use crate::db::ByKey;
 use crate::domain::SessionToken;
 use crate::entities::{sessions, users};
 use crate::error::Error;
@@ -111,7 +112,7 @@ impl Accounts {
             .column(users::Column::Id)
             .filter(users::Column::DjangoId.eq(django_id))
             .into_tuple::<Uuid>()
-            .one(&self.db)
+            .by_key(&self.db)
             .await?
             .ok_or(Error::InvalidUserId)
     }

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::{Accounts, Authenticated, Caller, LogoutOutcome, now};
 use crate::audit::{self, Event, Record};
+use crate::db::ByKey;
 use crate::entities::sessions;
 use crate::error::Error;
 
@@ -140,7 +141,7 @@ impl Accounts {
 pub(super) async fn is_live(db: &impl ConnectionTrait, id: Uuid) -> Result<bool, Error> {
     Ok(sessions::Entity::find_by_id(id)
         .filter(sessions::Column::ExpiresAt.gt(now()))
-        .one(db)
+        .by_key(db)
         .await?
         .is_some())
 }

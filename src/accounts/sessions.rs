@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::{Account, Accounts, Caller, Credentials, now};
 use crate::audit::{self, Actor, Event, Record};
+use crate::db::ByKey;
 use crate::domain::SessionToken;
 use crate::entities::{sessions, users};
 use crate::error::Error;
@@ -94,7 +95,7 @@ impl Accounts {
             .filter(sessions::Column::TokenHash.eq(token.hash().0.to_vec()))
             .filter(sessions::Column::ExpiresAt.gt(now))
             .find_also_related(users::Entity)
-            .one(&self.db)
+            .by_key(&self.db)
             .await?;
         let Some((session, Some(user))) = found else {
             return Ok(None);

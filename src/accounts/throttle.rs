@@ -10,6 +10,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use super::{Accounts, now};
+use crate::db::ByKey;
 use crate::entities::users;
 use crate::error::Error;
 
@@ -102,7 +103,7 @@ impl Accounts {
                 .column(users::Column::FailedLogins)
                 .column(users::Column::LockedUntil)
                 .into_tuple::<(i32, Option<DateTime<Utc>>)>()
-                .one(&self.writer)
+                .by_key(&self.writer)
                 .await?
                 .ok_or(Error::UserNotFound)?;
         }
@@ -132,7 +133,7 @@ impl Accounts {
             .select_only()
             .column(users::Column::FailedLogins)
             .into_tuple::<i32>()
-            .one(&self.writer)
+            .by_key(&self.writer)
             .await?
             .unwrap_or(0);
         if let Some(until) = throttle.window_after(u32::try_from(failures).unwrap_or(0), now()) {
