@@ -267,11 +267,17 @@ pub(crate) trait ByKey {
     async fn by_key(self, db: &impl ConnectionTrait) -> Result<Option<Self::Row>, DbErr>;
 }
 
+/// The one row of a lookup by key.
+fn first<T>(rows: Vec<T>) -> Option<T> {
+    debug_assert!(rows.len() <= 1, "by_key on a query not by a unique key");
+    rows.into_iter().next()
+}
+
 impl<E: EntityTrait> ByKey for Select<E> {
     type Row = E::Model;
 
     async fn by_key(self, db: &impl ConnectionTrait) -> Result<Option<E::Model>, DbErr> {
-        Ok(self.all(db).await?.into_iter().next())
+        Ok(first(self.all(db).await?))
     }
 }
 
@@ -279,7 +285,7 @@ impl<E: EntityTrait, F: EntityTrait> ByKey for SelectTwo<E, F> {
     type Row = (E::Model, Option<F::Model>);
 
     async fn by_key(self, db: &impl ConnectionTrait) -> Result<Option<Self::Row>, DbErr> {
-        Ok(self.all(db).await?.into_iter().next())
+        Ok(first(self.all(db).await?))
     }
 }
 
@@ -287,7 +293,7 @@ impl<S: SelectorTrait> ByKey for Selector<S> {
     type Row = S::Item;
 
     async fn by_key(self, db: &impl ConnectionTrait) -> Result<Option<S::Item>, DbErr> {
-        Ok(self.all(db).await?.into_iter().next())
+        Ok(first(self.all(db).await?))
     }
 }
 

@@ -16,7 +16,10 @@ use std::borrow::Borrow;
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
+    Statement,
+};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -227,11 +230,65 @@ pub async fn insert<R: Borrow<Record>>(
     records: &[R],
 ) -> Result<(), DbErr> {
     for chunk in records.chunks(ROWS_PER_STATEMENT) {
-        audit_events::Entity::insert_many(chunk.iter().map(|r| r.borrow().row()))
-            .exec_without_returning(db)
+        if db.get_database_backend() == DbBackend::Sqlite {
+            db.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Sqlite,
+                SQLITE_INSERT,
+                [rows_json(chunk)?.into()],
+            ))
             .await?;
+        } else {
+            audit_events::Entity::insert_many(chunk.iter().map(|r| r.borrow().row()))
+                .exec_without_returning(db)
+                .await?;
+        }
     }
     Ok(())
+}
+
+/// SQLite: events inserted from one JSON array of rows (`rows_json`), so
+/// that the statement has one text and one parameter whatever the number of
+/// events. It is prepared once per connection; sea-orm's multi-row insert
+/// was a statement of its own for each batch size, built anew (eight
+/// values a row) for each batch. The columns are stored as sea-orm stores
+/// them: the ids as 16-byte blobs, the time as sqlx writes a
+/// `DateTime<Utc>`.
+const SQLITE_INSERT: &str = "INSERT INTO audit_events (id, at, event, user_id, actor, ip, request_id, detail) \
+     SELECT unhex(e.value ->> 0), e.value ->> 1, e.value ->> 2, unhex(e.value ->> 3), \
+            e.value ->> 4, e.value ->> 5, e.value ->> 6, e.value ->> 7 \
+     FROM json_each(?) AS e";
+
+/// The rows of `records` for `SQLITE_INSERT`: each an array of the eight
+/// columns, the ids in hex.
+fn rows_json<R: Borrow<Record>>(records: &[R]) -> Result<String, DbErr> {
+    #[derive(serde::Serialize)]
+    struct Row<'a>(
+        uuid::fmt::Simple,
+        String,
+        &'a str,
+        Option<uuid::fmt::Simple>,
+        &'a str,
+        Option<IpAddr>,
+        Option<&'a str>,
+        String,
+    );
+    let rows: Vec<Row<'_>> = records
+        .iter()
+        .map(|record| {
+            let r = record.borrow();
+            Row(
+                id_at(r.at).simple(),
+                r.at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false),
+                r.event.as_str(),
+                r.user_id.map(|id| id.simple()),
+                r.origin.actor.as_str(),
+                r.origin.ip,
+                r.origin.request_id.as_deref(),
+                r.detail_json(),
+            )
+        })
+        .collect();
+    serde_json::to_string(&rows).map_err(|err| DbErr::Custom(err.to_string()))
 }
 
 /// Writes `records` in `txn`, commits it, and logs them: the one way a
@@ -314,6 +371,52 @@ mod tests {
             id_at(at) < id_at(at + chrono::Duration::microseconds(1)),
             "to the microsecond"
         );
+    }
+
+    /// SQLite's insert from JSON stores each column as sea-orm's insert of
+    /// the same event does: same types, same text, same time format.
+    #[tokio::test]
+    async fn the_json_insert_stores_what_sea_orm_stores() {
+        use migration::{Migrator, MigratorTrait};
+        use sea_orm::{ActiveModelTrait, ConnectOptions, Database};
+        let mut options = ConnectOptions::new("sqlite::memory:");
+        options.max_connections(1).sqlx_logging(false);
+        let db = Database::connect(options).await.unwrap();
+        Migrator::up(&db, None).await.unwrap();
+        let origin = Origin {
+            actor: Actor::Myself,
+            ip: Some("2001:db8::1".parse().unwrap()),
+            request_id: Some("r-\"quoted\" \\ é".into()),
+        };
+        let cases = [
+            Record::new(Event::LoginFailed, Some(Uuid::now_v7()), &origin)
+                .name("reason", "INVALID_PASSWORD"),
+            Record::new(Event::LoginFailed, None, &Origin::admin_cli()),
+        ];
+        for record in &cases {
+            insert(&db, &[record]).await.unwrap();
+            record.row().insert(&db).await.unwrap();
+            let rows = db
+                .query_all_raw(Statement::from_string(
+                    DbBackend::Sqlite,
+                    "SELECT typeof(id) || length(id), at, event, typeof(user_id), quote(user_id), \
+                     actor, quote(ip), quote(request_id), detail FROM audit_events",
+                ))
+                .await
+                .unwrap();
+            assert_eq!(rows.len(), 2);
+            let columns = |row: &sea_orm::QueryResult| -> Vec<String> {
+                (0..9)
+                    .map(|i| row.try_get_by_index::<String>(i).unwrap())
+                    .collect()
+            };
+            let (json, sea_orm) = (columns(&rows[0]), columns(&rows[1]));
+            assert_eq!(json, sea_orm);
+            assert_eq!(json[0], "blob16");
+            db.execute_unprepared("DELETE FROM audit_events")
+                .await
+                .unwrap();
+        }
     }
 
     #[test]
