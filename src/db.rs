@@ -1,6 +1,7 @@
 //! The database: opening the pools, and what the backends' errors mean. The
-//! only place that knows PostgreSQL from SQLite but one: the logout batch,
-//! whose SQLite path is a script of its own (`accounts/logout_batch.rs`).
+//! only place that knows PostgreSQL from SQLite but two, both writes on a
+//! hot path that SQLite takes a way of its own: the logout batch's script
+//! (`accounts/logout_batch.rs`) and the audit trail's insert (`audit`).
 //! The account service otherwise sees sea-orm and the meanings below.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -297,10 +298,21 @@ impl<S: SelectorTrait> ByKey for Selector<S> {
     }
 }
 
+/// Tests: a migrated in-memory SQLite database. One connection, since each
+/// connection to `sqlite::memory:` is a database of its own.
+#[cfg(test)]
+pub(crate) async fn in_memory() -> DatabaseConnection {
+    use migration::{Migrator, MigratorTrait};
+    let mut options = ConnectOptions::new("sqlite::memory:");
+    options.max_connections(1).sqlx_logging(false);
+    let db = Database::connect(options).await.unwrap();
+    Migrator::up(&db, None).await.unwrap();
+    db
+}
+
 #[cfg(test)]
 mod tests {
-    use migration::{Migrator, MigratorTrait};
-    use sea_orm::{ConnectionTrait, Statement};
+    use sea_orm::Statement;
 
     use super::*;
 
@@ -308,8 +320,7 @@ mod tests {
     /// migration made, and a violation of each is told apart on SQLite.
     #[tokio::test]
     async fn violations_of_each_unique_index_are_told_apart() {
-        let db = Database::connect("sqlite::memory:").await.unwrap();
-        Migrator::up(&db, None).await.unwrap();
+        let db = in_memory().await;
         let insert = |id: &str, username_key: &str, email_key: &str| {
             Statement::from_string(
                 DbBackend::Sqlite,

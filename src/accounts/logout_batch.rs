@@ -336,8 +336,7 @@ async fn end_in_transaction(
 #[cfg(test)]
 mod tests {
     use chrono::Duration;
-    use migration::{Migrator, MigratorTrait};
-    use sea_orm::{ActiveModelTrait, ConnectOptions, Database, Set};
+    use sea_orm::{ActiveModelTrait, Set};
 
     use super::*;
     use crate::domain::SessionToken;
@@ -380,14 +379,6 @@ mod tests {
         token.hash()
     }
 
-    async fn database() -> DatabaseConnection {
-        let mut options = ConnectOptions::new("sqlite::memory:");
-        options.max_connections(1).sqlx_logging(false);
-        let db = Database::connect(options).await.unwrap();
-        Migrator::up(&db, None).await.unwrap();
-        db
-    }
-
     fn origin(request_id: &str) -> Origin {
         Origin {
             actor: crate::audit::Actor::Myself,
@@ -412,7 +403,7 @@ mod tests {
     /// deleting task runs, so they all land in one batch.
     #[tokio::test(flavor = "current_thread")]
     async fn one_batch_answers_only_the_owner_and_only_once() {
-        let db = database().await;
+        let db = crate::db::in_memory().await;
         let (alice, bob) = (user(&db, "alice").await, user(&db, "bob").await);
         let hash = session(&db, alice, Duration::days(1)).await;
 
@@ -439,7 +430,7 @@ mod tests {
     /// expired session nor a disabled account's, whatever else is in it.
     #[tokio::test(flavor = "current_thread")]
     async fn expired_sessions_and_disabled_accounts_end_nothing_and_record_nothing() {
-        let db = database().await;
+        let db = crate::db::in_memory().await;
         let (alice, carol) = (user(&db, "alice").await, user(&db, "carol").await);
         let expired = session(&db, alice, Duration::seconds(-1)).await;
         let live = session(&db, alice, Duration::days(1)).await;

@@ -220,8 +220,9 @@ pub struct Values {
     pub detail: String,
 }
 
-/// Most events one statement inserts: 8 values each, under every backend's
-/// bound on statement parameters.
+/// Most events one statement inserts: with sea-orm's insert, 8 values each,
+/// under every backend's bound on statement parameters; on SQLite, a JSON
+/// parameter of bounded size.
 const ROWS_PER_STATEMENT: usize = 500;
 
 /// Writes `records` on `db` (a transaction, usually), 500 to a statement.
@@ -262,29 +263,32 @@ const SQLITE_INSERT: &str = "INSERT INTO audit_events (id, at, event, user_id, a
 /// columns, the ids in hex.
 fn rows_json<R: Borrow<Record>>(records: &[R]) -> Result<String, DbErr> {
     #[derive(serde::Serialize)]
-    struct Row<'a>(
+    struct Row(
         uuid::fmt::Simple,
         String,
-        &'a str,
+        &'static str,
         Option<uuid::fmt::Simple>,
-        &'a str,
-        Option<IpAddr>,
-        Option<&'a str>,
+        &'static str,
+        Option<String>,
+        Option<String>,
         String,
     );
-    let rows: Vec<Row<'_>> = records
+    let rows: Vec<Row> = records
         .iter()
         .map(|record| {
-            let r = record.borrow();
+            let record = record.borrow();
+            let values = record.values();
             Row(
-                id_at(r.at).simple(),
-                r.at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false),
-                r.event.as_str(),
-                r.user_id.map(|id| id.simple()),
-                r.origin.actor.as_str(),
-                r.origin.ip,
-                r.origin.request_id.as_deref(),
-                r.detail_json(),
+                values.id.simple(),
+                values
+                    .at
+                    .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false),
+                record.event.as_str(),
+                record.user_id.map(|id| id.simple()),
+                values.actor,
+                values.ip,
+                values.request_id,
+                values.detail,
             )
         })
         .collect();
@@ -377,12 +381,8 @@ mod tests {
     /// the same event does: same types, same text, same time format.
     #[tokio::test]
     async fn the_json_insert_stores_what_sea_orm_stores() {
-        use migration::{Migrator, MigratorTrait};
-        use sea_orm::{ActiveModelTrait, ConnectOptions, Database};
-        let mut options = ConnectOptions::new("sqlite::memory:");
-        options.max_connections(1).sqlx_logging(false);
-        let db = Database::connect(options).await.unwrap();
-        Migrator::up(&db, None).await.unwrap();
+        use sea_orm::ActiveModelTrait;
+        let db = crate::db::in_memory().await;
         let origin = Origin {
             actor: Actor::Myself,
             ip: Some("2001:db8::1".parse().unwrap()),
