@@ -70,7 +70,7 @@ pub struct Caller {
     pub(super) credentials: Credentials,
     client: Option<IpAddr>,
     user_agent: Option<String>,
-    request_id: Option<String>,
+    request_id: Option<std::sync::Arc<str>>,
     pub(super) session: OnceCell<Option<Authenticated>>,
 }
 
@@ -110,7 +110,7 @@ impl Caller {
     pub fn with_request_id(mut self, request_id: Option<&str>) -> Self {
         self.request_id = request_id
             .filter(|id| is_usable_request_id(id.as_bytes()))
-            .map(str::to_owned);
+            .map(Into::into);
         self
     }
 

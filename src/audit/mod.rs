@@ -14,13 +14,14 @@ mod batch;
 
 use std::borrow::Borrow;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
     Statement,
 };
-use serde_json::{Map, Value};
+use serde::ser::{SerializeMap, SerializeTuple};
 use uuid::Uuid;
 
 pub use batch::AuditBatch;
@@ -67,7 +68,8 @@ names! {
 pub struct Origin {
     pub actor: Actor,
     pub ip: Option<IpAddr>,
-    pub request_id: Option<String>,
+    /// Shared, not copied, by each event of the request.
+    pub request_id: Option<Arc<str>>,
 }
 
 impl Origin {
@@ -96,7 +98,45 @@ pub struct Record {
     pub event: Event,
     pub user_id: Option<Uuid>,
     pub origin: Origin,
-    detail: Map<String, Value>,
+    detail: Detail,
+}
+
+/// An event's detail: a few named values, kept in the order of their
+/// names so that it is stored as a sorted JSON object. A failed login's
+/// is one reason code, so this is a short list of borrowed names rather
+/// than a JSON map of owned strings: a flood of failed logins builds one
+/// for each.
+#[derive(Debug, Clone, Default)]
+struct Detail(Vec<(&'static str, DetailValue)>);
+
+#[derive(Debug, Clone)]
+enum DetailValue {
+    Count(u64),
+    Name(&'static str),
+    Text(String),
+}
+
+impl Detail {
+    fn set(&mut self, key: &'static str, value: DetailValue) {
+        match self.0.binary_search_by(|(k, _)| k.cmp(&key)) {
+            Ok(i) => self.0[i].1 = value,
+            Err(i) => self.0.insert(i, (key, value)),
+        }
+    }
+}
+
+impl serde::Serialize for Detail {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in &self.0 {
+            match value {
+                DetailValue::Count(n) => map.serialize_entry(key, n)?,
+                DetailValue::Name(name) => map.serialize_entry(key, name)?,
+                DetailValue::Text(text) => map.serialize_entry(key, text)?,
+            }
+        }
+        map.end()
+    }
 }
 
 impl Record {
@@ -106,32 +146,33 @@ impl Record {
             event,
             user_id,
             origin: origin.clone(),
-            detail: Map::new(),
+            detail: Detail::default(),
         }
     }
 
     /// A count in the detail (sessions ended, say).
     pub fn count(mut self, key: &'static str, n: u64) -> Self {
-        self.detail.insert(key.into(), n.into());
+        self.detail.set(key, DetailValue::Count(n));
         self
     }
 
     /// A name in the detail, from a fixed set: a reason code, a hash format.
     pub fn name(mut self, key: &'static str, name: &'static str) -> Self {
-        self.detail.insert(key.into(), name.into());
+        self.detail.set(key, DetailValue::Name(name));
         self
     }
 
     /// An id in the detail: a session's, a Django account's.
     pub fn id(mut self, key: &'static str, id: impl std::fmt::Display) -> Self {
-        self.detail.insert(key.into(), id.to_string().into());
+        self.detail.set(key, DetailValue::Text(id.to_string()));
         self
     }
 
     /// The username of an account that is being deleted, so the trail can
     /// still say whose it was once the row is gone.
     pub fn username(mut self, username: &str) -> Self {
-        self.detail.insert("username".into(), username.into());
+        self.detail
+            .set("username", DetailValue::Text(username.to_owned()));
         self
     }
 
@@ -148,7 +189,7 @@ impl Record {
             at: self.at,
             actor: self.origin.actor.as_str(),
             ip: self.origin.ip.map(|ip| ip.to_string()),
-            request_id: self.origin.request_id.clone(),
+            request_id: self.origin.request_id.as_deref().map(str::to_owned),
             detail: self.detail_json(),
         }
     }
@@ -264,39 +305,42 @@ const SQLITE_INSERT: &str = "INSERT INTO audit_events (id, at, event, user_id, a
      FROM jsonb_each(?) AS e";
 
 /// The rows of `records` for `SQLITE_INSERT`: each an array of the eight
-/// columns, the ids in hex.
+/// columns, the ids in hex, written straight from the records (the writer
+/// builds one for every batch of a flood).
 fn rows_json<R: Borrow<Record>>(records: &[R]) -> Result<String, DbErr> {
-    #[derive(serde::Serialize)]
-    struct Row(
-        uuid::fmt::Simple,
-        String,
-        &'static str,
-        Option<uuid::fmt::Simple>,
-        &'static str,
-        Option<String>,
-        Option<String>,
-        String,
-    );
-    let rows: Vec<Row> = records
-        .iter()
-        .map(|record| {
-            let record = record.borrow();
-            let values = record.values();
-            Row(
-                values.id.simple(),
-                values
+    /// A record as its row's array.
+    struct Row<'a>(&'a Record);
+    impl serde::Serialize for Row<'_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let Row(record) = self;
+            let mut row = serializer.serialize_tuple(8)?;
+            row.serialize_element(&id_at(record.at).simple())?;
+            row.serialize_element(
+                &record
                     .at
                     .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false),
-                record.event.as_str(),
-                record.user_id.map(|id| id.simple()),
-                values.actor,
-                values.ip,
-                values.request_id,
-                values.detail,
-            )
-        })
-        .collect();
+            )?;
+            row.serialize_element(record.event.as_str())?;
+            row.serialize_element(&record.user_id.map(|id| id.simple()))?;
+            row.serialize_element(record.origin.actor.as_str())?;
+            row.serialize_element(&record.origin.ip.map(Shown))?;
+            row.serialize_element(&record.origin.request_id.as_deref())?;
+            row.serialize_element(&record.detail_json())?;
+            row.end()
+        }
+    }
+    let rows: Vec<Row<'_>> = records.iter().map(|r| Row(r.borrow())).collect();
     serde_json::to_string(&rows).map_err(|err| DbErr::Custom(err.to_string()))
+}
+
+/// A value serialised as the string its `Display` writes, with no string
+/// of its own in between.
+struct Shown<T>(T);
+
+impl<T: std::fmt::Display> serde::Serialize for Shown<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
+    }
 }
 
 /// Writes `records` in `txn`, commits it, and logs them: the one way a
@@ -433,5 +477,25 @@ mod tests {
             panic!("detail set");
         };
         assert_eq!(detail, r#"{"reason":"INVALID_PASSWORD","sessions":2}"#);
+    }
+
+    /// As a JSON map would: sorted by name, a name set twice kept once
+    /// with its last value, text escaped.
+    #[test]
+    fn the_detail_is_a_sorted_object_of_unique_names() {
+        let record = Record::new(Event::AccountDeleted, None, &Origin::admin_cli())
+            .username("a \"b\" \\ é")
+            .count("sessions", 2)
+            .name("reason", "A")
+            .name("reason", "B")
+            .id("django_id", 7);
+        assert_eq!(
+            record.detail_json(),
+            r#"{"django_id":"7","reason":"B","sessions":2,"username":"a \"b\" \\ é"}"#
+        );
+        assert_eq!(
+            Record::new(Event::Registered, None, &Origin::admin_cli()).detail_json(),
+            "{}"
+        );
     }
 }
