@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# Where a release binary's CPU goes during one flood, thread by thread: the
-# tokio workers, each SQLite connection's thread (sqlx runs one per
-# connection; the writer's is the one that is busy when nothing but the
-# audit trail writes), the hashing pool. Prints CPU µs per request and
-# context switches per request for each, read from /proc before and after
-# one wrk run. A thread's CPU per request moves far less with the shared
-# machine than throughput does, so this is the figure to compare when a
-# change touches one thread (the writer, say).
+# Where a release binary's CPU goes during one flood, by thread: the tokio
+# workers (summed, with any blocking-pool threads), each SQLite
+# connection's thread on its own (sqlx runs one per connection; the
+# writer's is the one that is busy when nothing but the audit trail
+# writes), the hashing pool. Prints CPU µs per request and context switches
+# per request for each, read from /proc before and after one wrk run
+# (clock ticks of 10 ms: differences under about 0.2 µs per request are not
+# resolved; a thread that exits during the run is left out). A single
+# thread's figure (the writer's, say) is steadier than the whole process's
+# when a change touches only that thread; alternate binaries all the same.
 #
 #   bench/threads.sh BINARY unknown|logout
 #   DURATION=5 bench/threads.sh target/release/gatehouse unknown
 set -euo pipefail
-cd "$(dirname "$0")/.."
 [ $# -eq 2 ] || { echo "usage: bench/threads.sh BINARY unknown|logout" >&2; exit 2; }
+case $2 in unknown | logout) ;; *) echo "unknown scenario: $2 (unknown|logout)" >&2; exit 2 ;; esac
+bin="$(realpath "$1")"
+cd "$(dirname "$0")/.."
+
 DURATION="${DURATION:-5}"
 export BENCH_DIR="$PWD/bench" BENCH_THREADS=2
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 2; }
@@ -20,11 +25,12 @@ command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; ex
 work="$(mktemp -d)"
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 base="http://127.0.0.1:$port"
-"$1" --bind "127.0.0.1:$port" --database-url "sqlite://$work/db?mode=rwc" \
+"$bin" --bind "127.0.0.1:$port" --database-url "sqlite://$work/db?mode=rwc" \
   --rate-limit off --login-throttle off --log-level warn > "$work/log" 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 1 200); do curl -fs "$base/readyz" >/dev/null 2>&1 && break; sleep 0.05; done
+curl -fs "$base/readyz" >/dev/null || { echo "the server did not start:" >&2; cat "$work/log" >&2; exit 1; }
 id="$(curl -fs "$base/user/register/" -H 'Content-Type: application/json' \
   -d '{"username":"loaduser","email":"loaduser@example.com","password":"Vq7#kPz!rw-load"}' |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
@@ -35,7 +41,7 @@ id="$(curl -fs "$base/user/register/" -H 'Content-Type: application/json' \
 snapshot() {
   for task in /proc/"$pid"/task/*; do
     echo "$(basename "$task") $(tr ' ' _ < "$task/comm")" \
-      "$(awk '{print $14 + $15}' "$task/stat")" \
+      "$(sed 's/.*) //' "$task/stat" | awk '{print $12 + $13}')" \
       "$(awk '/^(voluntary|nonvoluntary)_ctxt_switches/ {printf "%s ", $2}' "$task/status")"
   done
 }
@@ -43,7 +49,6 @@ snapshot > "$work/before"
 case $2 in
   unknown) out="$(BENCH_USERNAME=nobody wrk -t2 -c32 -d"${DURATION}s" -s bench/login.lua "$base")" ;;
   logout) out="$(BENCH_USER_ID="$id" BENCH_TOKENS="$work/tokens.txt" wrk -t2 -c32 -d"${DURATION}s" -s bench/logout.lua "$base")" ;;
-  *) echo "unknown scenario: $2" >&2; exit 2 ;;
 esac
 snapshot > "$work/after"
 grep -o 'requests=[0-9]* rps=[0-9.]*' <<<"$out"
