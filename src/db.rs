@@ -1,6 +1,6 @@
 //! The database: opening the pools, and what the backends' errors mean. The
 //! only place that knows PostgreSQL from SQLite but two, both writes on a
-//! hot path that SQLite takes a way of its own: the logout batch's script
+//! hot path that SQLite takes a way of its own: the logout batch's scripts
 //! (`accounts/logout_batch.rs`) and the audit trail's insert (`audit`).
 //! The account service otherwise sees sea-orm and the meanings below.
 

@@ -7,8 +7,8 @@
 //! query; one that did not is examined by the caller to say why (unknown
 //! token, or someone else's id). Under light load a batch is one logout;
 //! under heavy load one commit ends many. The `logged_out` audit events of
-//! the deleted sessions are inserted in the same transaction, in one
-//! statement. Each caller is answered only after the commit.
+//! the deleted sessions are inserted in the same transaction, after the
+//! delete, in one statement. Each caller is answered only after the commit.
 
 use std::collections::HashSet;
 
@@ -96,7 +96,7 @@ async fn end_batch(writer: &DatabaseConnection, batch: &[Request]) -> Result<Vec
         })
         .collect();
     let ended = match writer.get_database_backend() {
-        DbBackend::Sqlite => end_in_one_script(writer, batch, &events).await?,
+        DbBackend::Sqlite => end_in_two_calls(writer, batch, &events).await?,
         _ => end_in_transaction(writer, batch, &events).await?,
     };
     audit::logged(of_ended(&events, &ended));
@@ -132,15 +132,15 @@ fn live_sql(table: &str, now: usize) -> String {
     )
 }
 
-/// SQLite: the whole batch in one call to the driver
-/// (`run_sqlite_script`), since here each hand-off to SQLite's thread
-/// costs more than the statements. Requests naming the same session are
-/// sent once, the first of them (`distinct`): only it can end the
-/// session. The events go in first, one for each session the delete will
-/// match, under the same conditions. Then the delete returns what it
-/// ended. Both run in one `BEGIN IMMEDIATE` transaction, so no other
-/// writer comes in between.
-async fn end_in_one_script(
+/// SQLite: the batch in two calls to the driver (`run_sqlite_script`),
+/// since here each hand-off to SQLite's thread costs more than the
+/// statements. Requests naming the same session are sent once, the first
+/// of them (`distinct`): only it can end the session. The first call opens
+/// a `BEGIN IMMEDIATE` transaction, so no other writer comes in between,
+/// and deletes, returning what it ended; the second inserts the events of
+/// exactly those sessions and commits. Inserting the events first, from a
+/// join on the sessions it would delete, found each session twice.
+async fn end_in_two_calls(
     writer: &DatabaseConnection,
     batch: &[Request],
     events: &[Record],
@@ -149,20 +149,17 @@ async fn end_in_one_script(
 
     use sea_orm::sqlx::{self, Row as _};
     let distinct = distinct(batch, events);
-    // Seven parameters per request, numbered so that the delete refers to
-    // the same values; then the time sessions must outlive, and the detail
-    // (the same for every event). Each batch size is a script of its own
-    // in the writer's statement cache. Rounding sizes up to powers of two
-    // (repeating the last request) would bound them, but measured no
-    // faster: the script grows with its slots.
-    const PER_REQUEST: usize = 7;
+    // Two parameters per request, then the time sessions must outlive.
+    // Each batch size is a script of its own in the writer's statement
+    // cache. Rounding sizes up to powers of two (repeating the last
+    // request) would bound them, but measured no faster: the script grows
+    // with its slots.
+    const PER_REQUEST: usize = 2;
     let now = PER_REQUEST * distinct.len() + 1;
-    let (mut asked, mut pairs, mut hashes) = (String::new(), String::new(), String::new());
+    let (mut pairs, mut hashes) = (String::new(), String::new());
     for i in 0..distinct.len() {
         let p = PER_REQUEST * i;
         let (sep, or) = if i == 0 { ("", "") } else { (", ", " OR ") };
-        let params: Vec<String> = (1..=PER_REQUEST).map(|n| format!("?{}", p + n)).collect();
-        let _ = write!(asked, "{sep}({})", params.join(", "));
         let _ = write!(
             pairs,
             "{or}(token_hash = ?{} AND user_id = ?{})",
@@ -173,41 +170,32 @@ async fn end_in_one_script(
     }
     let script = format!(
         "BEGIN IMMEDIATE;
-         WITH asked (token_hash, user_id, id, at, actor, ip, request_id) AS (VALUES {asked})
-         INSERT INTO audit_events (id, at, event, user_id, actor, ip, request_id, detail)
-         SELECT a.id, a.at, '{event}', a.user_id, a.actor, a.ip, a.request_id, ?{detail}
-         FROM asked AS a JOIN sessions AS s
-           ON s.token_hash = a.token_hash AND s.user_id = a.user_id
-         WHERE {live_s};
          DELETE FROM sessions WHERE token_hash IN ({hashes}) AND ({pairs}) AND {live}
-         RETURNING token_hash, user_id;
-         COMMIT;",
-        event = Event::LoggedOut.as_str(),
-        detail = now + 1,
-        live_s = live_sql("s", now),
+         RETURNING token_hash, user_id;",
         live = live_sql("sessions", now),
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(script));
-    for ((hash, user_id), event) in &distinct {
-        let values = event.values();
-        query = query
-            .bind(hash.0.to_vec())
-            .bind(*user_id)
-            .bind(values.id)
-            .bind(values.at)
-            .bind(values.actor)
-            .bind(values.ip)
-            .bind(values.request_id);
+    for ((hash, user_id), _) in &distinct {
+        query = query.bind(hash.0.to_vec()).bind(*user_id);
     }
-    let detail = events.first().map(Record::detail_json);
-    query = query.bind(Utc::now()).bind(detail);
-    let deleted = run_sqlite_script(writer, query)
-        .await?
-        .iter()
-        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(|err| DbErr::Query(RuntimeErr::SqlxError(err.into())))?;
-    Ok(ended(batch, deleted))
+    query = query.bind(Utc::now());
+    let mut ended_in_batch = Vec::new();
+    run_sqlite_script(writer, query, |rows| {
+        let deleted = rows
+            .iter()
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(|err| DbErr::Query(RuntimeErr::SqlxError(err.into())))?;
+        ended_in_batch = ended(batch, deleted);
+        let ended_events: Vec<&Record> = of_ended(events, &ended_in_batch).collect();
+        if ended_events.is_empty() {
+            return Ok(sqlx::query("COMMIT"));
+        }
+        let (script, rows) = audit::sqlite_insert_and_commit(&ended_events)?;
+        Ok(sqlx::query(script).bind(rows))
+    })
+    .await?;
+    Ok(ended_in_batch)
 }
 
 /// The first request naming each session, with its event.
@@ -224,20 +212,25 @@ fn distinct<'a>(
         .collect()
 }
 
-/// SQLite only: runs `script`, a whole transaction (`BEGIN IMMEDIATE; …;
-/// COMMIT`) of several statements, on the writer's connection in one call,
-/// and returns the rows its statements returned. Each call to sqlx's SQLite
-/// driver is a hand-off to the connection's thread and back; a transaction
-/// through sea-orm makes one per statement plus one each for `BEGIN` and
-/// `COMMIT`, and on a hot path those hand-offs cost more than the SQL. That
-/// is why this goes below sea-orm to its driver. If a statement fails, the
-/// transaction is rolled back on the same connection before it goes back
-/// to the pool; a connection that cannot roll back is closed instead.
-async fn run_sqlite_script(
+/// SQLite only: runs `script`, which opens a transaction (`BEGIN
+/// IMMEDIATE; …`), then the script `then` makes of the rows it returned,
+/// which ends it (`…; COMMIT`), on the writer's connection, each in one
+/// call. Each call to sqlx's SQLite driver is a hand-off to the
+/// connection's thread and back; a transaction through sea-orm makes one
+/// per statement plus one each for `BEGIN` and `COMMIT`, and on a hot path
+/// those hand-offs cost more than the SQL. That is why this goes below
+/// sea-orm to its driver. If either fails, the transaction is rolled back
+/// on the same connection before it goes back to the pool; a connection
+/// that cannot roll back is closed instead.
+async fn run_sqlite_script<'q>(
     writer: &DatabaseConnection,
-    script: sea_orm::sqlx::query::Query<'_, Sqlite, SqliteArguments>,
-) -> Result<Vec<SqliteRow>, DbErr> {
+    script: sea_orm::sqlx::query::Query<'q, Sqlite, SqliteArguments>,
+    then: impl FnOnce(
+        &[SqliteRow],
+    ) -> Result<sea_orm::sqlx::query::Query<'q, Sqlite, SqliteArguments>, DbErr>,
+) -> Result<(), DbErr> {
     let conn_err = |err: sea_orm::sqlx::Error| DbErr::Conn(RuntimeErr::SqlxError(err.into()));
+    let exec_err = |err: sea_orm::sqlx::Error| DbErr::Exec(RuntimeErr::SqlxError(err.into()));
     let mut conn = writer
         .get_sqlite_connection_pool()
         .acquire()
@@ -248,22 +241,29 @@ async fn run_sqlite_script(
         done: false,
     };
     let outcome = match script.fetch_all(&mut **cut_off.conn).await {
-        Ok(rows) => Ok(rows),
-        Err(err) => {
-            // No transaction is open if `BEGIN` itself failed; that error
-            // says so and is of no interest.
-            let rollback = sea_orm::sqlx::query("ROLLBACK")
+        Ok(rows) => match then(&rows) {
+            Ok(next) => next
                 .execute(&mut **cut_off.conn)
-                .await;
-            if let Err(rollback) = rollback
-                && !rollback.to_string().contains("no transaction is active")
-            {
-                tracing::warn!(error = %rollback, "closing a SQLite connection that could not roll back");
-                cut_off.conn.close_on_drop();
-            }
-            Err(DbErr::Exec(RuntimeErr::SqlxError(err.into())))
-        }
+                .await
+                .map(|_| ())
+                .map_err(exec_err),
+            Err(err) => Err(err),
+        },
+        Err(err) => Err(exec_err(err)),
     };
+    if outcome.is_err() {
+        // No transaction is open if `BEGIN` itself failed; that error
+        // says so and is of no interest.
+        let rollback = sea_orm::sqlx::query("ROLLBACK")
+            .execute(&mut **cut_off.conn)
+            .await;
+        if let Err(rollback) = rollback
+            && !rollback.to_string().contains("no transaction is active")
+        {
+            tracing::warn!(error = %rollback, "closing a SQLite connection that could not roll back");
+            cut_off.conn.close_on_drop();
+        }
+    }
     cut_off.done = true;
     outcome
 }

@@ -307,6 +307,17 @@ const SQLITE_INSERT: &str = "INSERT INTO audit_events (id, at, event, user_id, a
             e.value ->> 4, e.value ->> 5, e.value ->> 6, e.value ->> 7 \
      FROM jsonb_each(?) AS e";
 
+/// SQLite: `SQLITE_INSERT` of `records` and then `COMMIT`, as one script
+/// for the driver, and its one parameter: for a transaction opened below
+/// sea-orm (the logout batch's).
+pub fn sqlite_insert_and_commit<R: Borrow<Record>>(
+    records: &[R],
+) -> Result<(&'static str, String), DbErr> {
+    static SCRIPT: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| format!("{SQLITE_INSERT}; COMMIT;"));
+    Ok((SCRIPT.as_str(), rows_json(records)?))
+}
+
 /// The rows of `records` for `SQLITE_INSERT`: each an array of the eight
 /// columns, the ids in hex, serialised from the records without copying
 /// their address or request id (the writer builds one for every batch of
