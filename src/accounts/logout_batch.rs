@@ -148,12 +148,13 @@ async fn end_in_two_calls(
     use std::fmt::Write as _;
 
     use sea_orm::sqlx::{self, Row as _};
-    let distinct = distinct(batch, events);
+    let distinct = distinct(batch);
     // Two parameters per request, then the time sessions must outlive.
     // Each batch size is a script of its own in the writer's statement
     // cache. Rounding sizes up to powers of two (repeating the last
-    // request) would bound them, but measured no faster: the script grows
-    // with its slots.
+    // request) would bound them, but measured no faster (with the earlier
+    // script of seven parameters a request): the script grows with its
+    // slots.
     const PER_REQUEST: usize = 2;
     let now = PER_REQUEST * distinct.len() + 1;
     let (mut pairs, mut hashes) = (String::new(), String::new());
@@ -175,7 +176,7 @@ async fn end_in_two_calls(
         live = live_sql("sessions", now),
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(script));
-    for ((hash, user_id), _) in &distinct {
+    for (hash, user_id) in &distinct {
         query = query.bind(hash.0.to_vec()).bind(*user_id);
     }
     query = query.bind(Utc::now());
@@ -198,24 +199,20 @@ async fn end_in_two_calls(
     Ok(ended_in_batch)
 }
 
-/// The first request naming each session, with its event.
-fn distinct<'a>(
-    batch: &'a [Request],
-    events: &'a [Record],
-) -> Vec<((&'a TokenHash, Uuid), &'a Record)> {
+/// The sessions a batch names, each once, in the order first named.
+fn distinct(batch: &[Request]) -> Vec<(&TokenHash, Uuid)> {
     let mut seen = HashSet::with_capacity(batch.len());
     batch
         .iter()
-        .zip(events)
-        .map(|(((hash, user_id, _), _), event)| ((hash, *user_id), event))
-        .filter(|((hash, user_id), _)| seen.insert((hash.0, *user_id)))
+        .map(|((hash, user_id, _), _)| (hash, *user_id))
+        .filter(|(hash, user_id)| seen.insert((hash.0, *user_id)))
         .collect()
 }
 
 /// SQLite only: runs `script`, which opens a transaction (`BEGIN
 /// IMMEDIATE; …`), then the script `then` makes of the rows it returned,
-/// which ends it (`…; COMMIT`), on the writer's connection, each in one
-/// call. Each call to sqlx's SQLite driver is a hand-off to the
+/// which must end it (`…; COMMIT`), on the writer's connection, each in
+/// one call; the write lock is held between the two. Each call to sqlx's SQLite driver is a hand-off to the
 /// connection's thread and back; a transaction through sea-orm makes one
 /// per statement plus one each for `BEGIN` and `COMMIT`, and on a hot path
 /// those hand-offs cost more than the SQL. That is why this goes below
@@ -252,8 +249,9 @@ async fn run_sqlite_script<'q>(
         Err(err) => Err(exec_err(err)),
     };
     if outcome.is_err() {
-        // No transaction is open if `BEGIN` itself failed; that error
-        // says so and is of no interest.
+        // No transaction is open if `BEGIN` itself failed, or if SQLite
+        // already rolled it back (an I/O or full-disk error, a failed
+        // `COMMIT`); that error says so and is of no interest.
         let rollback = sea_orm::sqlx::query("ROLLBACK")
             .execute(&mut **cut_off.conn)
             .await;
@@ -269,8 +267,8 @@ async fn run_sqlite_script<'q>(
 }
 
 /// A pooled connection is closed rather than returned to the pool if the
-/// script on it is cut off (its future dropped, as at shutdown): it may be
-/// inside the script's transaction, which sqlx does not know of.
+/// scripts on it are cut off (their future dropped, as at shutdown): it may
+/// be inside their transaction, which sqlx does not know of.
 struct CloseIfCutOff<'a> {
     conn: &'a mut sea_orm::sqlx::pool::PoolConnection<Sqlite>,
     done: bool,

@@ -309,10 +309,11 @@ const SQLITE_INSERT: &str = "INSERT INTO audit_events (id, at, event, user_id, a
 
 /// SQLite: `SQLITE_INSERT` of `records` and then `COMMIT`, as one script
 /// for the driver, and its one parameter: for a transaction opened below
-/// sea-orm (the logout batch's).
+/// sea-orm (the logout batch's, at most 256 events, so one statement).
 pub fn sqlite_insert_and_commit<R: Borrow<Record>>(
     records: &[R],
 ) -> Result<(&'static str, String), DbErr> {
+    debug_assert!(records.len() <= ROWS_PER_STATEMENT);
     static SCRIPT: std::sync::LazyLock<String> =
         std::sync::LazyLock::new(|| format!("{SQLITE_INSERT}; COMMIT;"));
     Ok((SCRIPT.as_str(), rows_json(records)?))
