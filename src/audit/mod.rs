@@ -182,30 +182,18 @@ impl Record {
         serde_json::to_string(&self.detail).unwrap_or_else(|_| "{}".into())
     }
 
-    /// The values of its row, but for the event and user (fields of their
-    /// own), for a statement that binds them itself.
-    pub fn values(&self) -> Values {
-        Values {
-            id: id_at(self.at),
-            at: self.at,
-            actor: self.origin.actor.as_str(),
-            ip: self.origin.ip.map(|ip| ip.to_string()),
-            request_id: self.origin.request_id.as_deref().map(str::to_owned),
-            detail: self.detail_json(),
-        }
-    }
-
+    /// Its row for sea-orm's insert (PostgreSQL's; SQLite's is
+    /// `rows_json`).
     fn row(&self) -> audit_events::ActiveModel {
-        let values = self.values();
         audit_events::ActiveModel {
-            id: Set(values.id),
-            at: Set(values.at),
+            id: Set(id_at(self.at)),
+            at: Set(self.at),
             event: Set(self.event.as_str().to_owned()),
             user_id: Set(self.user_id),
-            actor: Set(values.actor.to_owned()),
-            ip: Set(values.ip),
-            request_id: Set(values.request_id),
-            detail: Set(values.detail),
+            actor: Set(self.origin.actor.as_str().to_owned()),
+            ip: Set(self.origin.ip.map(|ip| ip.to_string())),
+            request_id: Set(self.origin.request_id.as_deref().map(str::to_owned)),
+            detail: Set(self.detail_json()),
         }
     }
 
@@ -249,17 +237,6 @@ pub fn id_at(at: DateTime<Utc>) -> Uuid {
 pub fn first_id_at(at: DateTime<Utc>) -> Uuid {
     let millis = u64::try_from(at.timestamp_millis()).unwrap_or(0);
     uuid::Builder::from_unix_timestamp_millis(millis, &[0; 10]).into_uuid()
-}
-
-/// The columns of an event's row as they are stored, but `event` and
-/// `user_id`.
-pub struct Values {
-    pub id: Uuid,
-    pub at: DateTime<Utc>,
-    pub actor: &'static str,
-    pub ip: Option<String>,
-    pub request_id: Option<String>,
-    pub detail: String,
 }
 
 /// Most events one statement inserts: with sea-orm's insert, 8 values each,
