@@ -37,19 +37,13 @@ measure() { # pid wrk-arguments...
     "cpu_us=$(( (after - before) * 1000000 / TICKS / (requests > 0 ? requests : 1) ))"
 }
 TICKS="$(getconf CLK_TCK)"
+# shellcheck source=bench/serve.sh
+. bench/serve.sh
 
 run() { # label binary
-  local work port base pid id
+  local work base pid id
   work="$(mktemp -d)"
-  port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-  base="http://127.0.0.1:$port"
-  "$2" --bind "127.0.0.1:$port" --database-url "sqlite://$work/db?mode=rwc" \
-    --rate-limit off --login-throttle off --log-level warn > "$work/log" 2>&1 &
-  pid=$!
-  for _ in $(seq 1 200); do curl -fs "$base/readyz" >/dev/null 2>&1 && break; sleep 0.05; done
-  id="$(curl -fs "$base/user/register/" -H 'Content-Type: application/json' \
-    -d '{"username":"loaduser","email":"loaduser@example.com","password":"Vq7#kPz!rw-load"}' |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
+  serve "$2" "$work"
   [ "$USERS" -eq 0 ] || python3 bench/seed_users.py "$work/db" "$id" "$USERS"
   python3 bench/seed_sessions.py "$work/db" "$id" $(( DURATION * 40000 )) > "$work/tokens.txt"
   for scenario in "right:login, right password:loaduser" "unknown:login, unknown user:nobody"; do

@@ -22,18 +22,12 @@ DURATION="${DURATION:-5}"
 export BENCH_DIR="$PWD/bench" BENCH_THREADS=2
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 2; }
 
+# shellcheck source=bench/serve.sh
+. bench/serve.sh
 work="$(mktemp -d)"
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-base="http://127.0.0.1:$port"
-"$bin" --bind "127.0.0.1:$port" --database-url "sqlite://$work/db?mode=rwc" \
-  --rate-limit off --login-throttle off --log-level warn > "$work/log" 2>&1 &
-pid=$!
-trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 1 200); do curl -fs "$base/readyz" >/dev/null 2>&1 && break; sleep 0.05; done
-curl -fs "$base/readyz" >/dev/null || { echo "the server did not start:" >&2; cat "$work/log" >&2; exit 1; }
-id="$(curl -fs "$base/user/register/" -H 'Content-Type: application/json' \
-  -d '{"username":"loaduser","email":"loaduser@example.com","password":"Vq7#kPz!rw-load"}' |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
+pid=""
+trap '[ -z "$pid" ] || { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }; rm -rf "$work"' EXIT
+serve "$bin" "$work"
 [ "$2" != logout ] || python3 bench/seed_sessions.py "$work/db" "$id" $(( DURATION * 40000 )) > "$work/tokens.txt"
 
 # One line per thread: tid, name, CPU ticks (user + system), voluntary and
