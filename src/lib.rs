@@ -15,4 +15,5 @@ pub mod http;
 pub mod import;
 pub mod metrics;
 mod names;
+pub mod sqlite_script;
 pub mod telemetry;

@@ -17,11 +17,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
-    Statement,
-};
-use serde::ser::{SerializeMap, SerializeTuple};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait};
+use serde::ser::SerializeMap;
 use uuid::Uuid;
 
 pub use batch::AuditBatch;
@@ -182,8 +179,8 @@ impl Record {
         serde_json::to_string(&self.detail).unwrap_or_else(|_| "{}".into())
     }
 
-    /// Its row for sea-orm's insert (PostgreSQL's; SQLite's is
-    /// `rows_json`).
+    /// Its row for sea-orm's insert (`insert`; `sqlite_inserts` binds the
+    /// same values).
     fn row(&self) -> audit_events::ActiveModel {
         audit_events::ActiveModel {
             id: Set(id_at(self.at)),
@@ -239,102 +236,79 @@ pub fn first_id_at(at: DateTime<Utc>) -> Uuid {
     uuid::Builder::from_unix_timestamp_millis(millis, &[0; 10]).into_uuid()
 }
 
-/// Most events one statement inserts: with sea-orm's insert, 8 values each,
-/// under every backend's bound on statement parameters; on SQLite, a JSON
-/// parameter of bounded size.
+/// Most events one sea-orm statement inserts: 8 values each, under every
+/// backend's bound on statement parameters.
 const ROWS_PER_STATEMENT: usize = 500;
 
-/// Writes `records` on `db` (a transaction, usually), 500 to a statement.
+/// Writes `records` on `db` (a transaction, usually), 500 to a statement,
+/// with sea-orm's insert: the events of changes, which are few. SQLite's
+/// hot paths, the batches that write an event for each request of a flood,
+/// use `sqlite_inserts` instead.
 pub async fn insert<R: Borrow<Record>>(
     db: &impl ConnectionTrait,
     records: &[R],
 ) -> Result<(), DbErr> {
     for chunk in records.chunks(ROWS_PER_STATEMENT) {
-        if db.get_database_backend() == DbBackend::Sqlite {
-            db.execute_raw(Statement::from_sql_and_values(
-                DbBackend::Sqlite,
-                SQLITE_INSERT,
-                [rows_json(chunk)?.into()],
-            ))
+        audit_events::Entity::insert_many(chunk.iter().map(|r| r.borrow().row()))
+            .exec_without_returning(db)
             .await?;
-        } else {
-            audit_events::Entity::insert_many(chunk.iter().map(|r| r.borrow().row()))
-                .exec_without_returning(db)
-                .await?;
-        }
     }
     Ok(())
 }
 
-/// SQLite: events inserted from one JSON array of rows (`rows_json`), so
-/// that the statement has one text and one parameter whatever the number of
-/// events. It is prepared once per connection; sea-orm's multi-row insert
-/// was a statement of its own for each batch size, built anew (eight
-/// values a row) for each batch. The columns are stored as sea-orm stores
-/// them: the ids as 16-byte blobs, the time as sqlx writes a
-/// `DateTime<Utc>`. `jsonb_each`, not `json_each`: it hands each row to
-/// `->>` in SQLite's binary form, which `->>` reads as it is; `json_each`
-/// turned the row back into text for each of the eight `e.value`, for
-/// `->>` to look up again in SQLite's cache of parsed texts. That was a
-/// third of the writer's time per event (4.4 → 2.9 µs of CPU per failed
-/// login, its thread's time from /proc, three alternated runs). Needs
-/// SQLite 3.45 or later (`unhex`, 3.41); the bundled one is 3.51.
-const SQLITE_INSERT: &str = "INSERT INTO audit_events (id, at, event, user_id, actor, ip, request_id, detail) \
-     SELECT unhex(e.value ->> 0), e.value ->> 1, e.value ->> 2, unhex(e.value ->> 3), \
-            e.value ->> 4, e.value ->> 5, e.value ->> 6, e.value ->> 7 \
-     FROM jsonb_each(?) AS e";
+/// Rows in the largest of `sqlite_inserts`' statements.
+const MOST_ROWS: usize = 256;
 
-/// SQLite: `SQLITE_INSERT` of `records` and then `COMMIT`, as one script
-/// for the driver, and its one parameter: for a transaction opened below
-/// sea-orm (the logout batch's, at most 256 events, so one statement).
-pub fn sqlite_insert_and_commit<R: Borrow<Record>>(
+/// SQLite: `records` as a few multi-row inserts of prepared texts, each
+/// for one call to the driver inside a transaction the caller holds
+/// (`sqlite_script::run`). The rows go in chunks of powers of two, largest
+/// first (77 events are 64 + 8 + 4 + 1), so that nine statement texts,
+/// each prepared once per connection, serve every batch; sea-orm's insert
+/// is a text of its own for each batch size, built anew for each batch.
+/// Each row binds the values `Record::row` gives sea-orm, so both store the
+/// same. It replaced one statement that read the rows from a JSON
+/// parameter (`jsonb_each`), whose JSON functions and serde's escaping were
+/// over half of what an event cost: counted by valgrind, a failed login's
+/// event took 26,300 instructions that way and takes 20,900 this way (see
+/// BENCHMARKS), most of the rest in allocation (sqlx copies each bound
+/// text twice).
+pub fn sqlite_inserts<R: Borrow<Record>>(
     records: &[R],
-) -> Result<(&'static str, String), DbErr> {
-    debug_assert!(records.len() <= ROWS_PER_STATEMENT);
-    static SCRIPT: std::sync::LazyLock<String> =
-        std::sync::LazyLock::new(|| format!("{SQLITE_INSERT}; COMMIT;"));
-    Ok((SCRIPT.as_str(), rows_json(records)?))
-}
-
-/// The rows of `records` for `SQLITE_INSERT`: each an array of the eight
-/// columns, the ids in hex, serialised from the records without copying
-/// their address or request id (the writer builds one for every batch of
-/// a flood); the time and the detail are each still a string of their
-/// own.
-fn rows_json<R: Borrow<Record>>(records: &[R]) -> Result<String, DbErr> {
-    /// A record as its row's array.
-    struct Row<'a>(&'a Record);
-    impl serde::Serialize for Row<'_> {
-        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            let Row(record) = self;
-            let mut row = serializer.serialize_tuple(8)?;
-            row.serialize_element(&id_at(record.at).simple())?;
-            row.serialize_element(
-                &record
-                    .at
-                    .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false),
-            )?;
-            row.serialize_element(record.event.as_str())?;
-            row.serialize_element(&record.user_id.map(|id| id.simple()))?;
-            row.serialize_element(record.origin.actor.as_str())?;
-            row.serialize_element(&record.origin.ip.map(Shown))?;
-            row.serialize_element(&record.origin.request_id.as_deref())?;
-            row.serialize_element(&record.detail_json())?;
-            row.end()
+) -> Vec<crate::sqlite_script::Script<'static>> {
+    use sea_orm::sqlx;
+    static TEXTS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+        let row = "(?, ?, ?, ?, ?, ?, ?, ?)";
+        (0..=MOST_ROWS.ilog2())
+            .map(|power| {
+                format!(
+                    "INSERT INTO audit_events (id, at, event, user_id, actor, ip, request_id, detail) VALUES {}",
+                    vec![row; 1 << power].join(", ")
+                )
+            })
+            .collect()
+    });
+    let mut scripts = Vec::new();
+    let mut rest = records;
+    while !rest.is_empty() {
+        let power = rest.len().min(MOST_ROWS).ilog2();
+        let (chunk, after) = rest.split_at(1 << power);
+        let mut query = sqlx::query(TEXTS[power as usize].as_str());
+        for record in chunk {
+            let record = record.borrow();
+            query = query
+                .bind(id_at(record.at))
+                .bind(record.at)
+                .bind(record.event.as_str())
+                .bind(record.user_id)
+                .bind(record.origin.actor.as_str())
+                .bind(record.origin.ip.map(|ip| ip.to_string()))
+                .bind(record.origin.request_id.clone())
+                .bind(record.detail_json());
         }
+        scripts.push(query);
+        rest = after;
     }
-    let rows: Vec<Row<'_>> = records.iter().map(|r| Row(r.borrow())).collect();
-    serde_json::to_string(&rows).map_err(|err| DbErr::Custom(err.to_string()))
-}
-
-/// A value serialised as the string its `Display` writes, with no string
-/// of its own in between.
-struct Shown<T>(T);
-
-impl<T: std::fmt::Display> serde::Serialize for Shown<T> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&self.0)
-    }
+    scripts
 }
 
 /// Writes `records` in `txn`, commits it, and logs them: the one way a
@@ -419,12 +393,13 @@ mod tests {
         );
     }
 
-    /// SQLite's insert from JSON stores each column as sea-orm's insert of
+    /// SQLite's hot-path insert stores each column as sea-orm's insert of
     /// the same event does: same types, same text, same time format.
     #[tokio::test]
-    async fn the_json_insert_stores_what_sea_orm_stores() {
-        use sea_orm::ActiveModelTrait;
+    async fn the_bound_insert_stores_what_sea_orm_stores() {
+        use sea_orm::{ActiveModelTrait, DbBackend, Statement};
         let db = crate::db::in_memory().await;
+        let pool = db.get_sqlite_connection_pool();
         let origin = Origin {
             actor: Actor::Myself,
             ip: Some("2001:db8::1".parse().unwrap()),
@@ -446,7 +421,9 @@ mod tests {
             .count("sessions", 2),
         ];
         for record in &cases {
-            insert(&db, &[record]).await.unwrap();
+            for script in sqlite_inserts(&[record]) {
+                script.execute(pool).await.unwrap();
+            }
             record.row().insert(&db).await.unwrap();
             let rows = db
                 .query_all_raw(Statement::from_string(
@@ -462,9 +439,36 @@ mod tests {
                     .map(|i| row.try_get_by_index::<String>(i).unwrap())
                     .collect()
             };
-            let (json, sea_orm) = (columns(&rows[0]), columns(&rows[1]));
-            assert_eq!(json, sea_orm);
-            assert_eq!(json[0], "blob16");
+            let (bound, sea_orm) = (columns(&rows[0]), columns(&rows[1]));
+            assert_eq!(bound, sea_orm);
+            assert_eq!(bound[0], "blob16");
+            db.execute_unprepared("DELETE FROM audit_events")
+                .await
+                .unwrap();
+        }
+    }
+
+    /// A batch goes in chunks of powers of two, largest first, at most 256
+    /// rows each; every event lands once.
+    #[tokio::test]
+    async fn the_bound_insert_writes_every_event_in_few_statements() {
+        let db = crate::db::in_memory().await;
+        let pool = db.get_sqlite_connection_pool();
+        for (events, statements) in [(0, 0), (1, 1), (77, 4), (256, 1), (300, 4), (511, 9)] {
+            let records: Vec<Record> = (0..events)
+                .map(|_| Record::new(Event::LoginFailed, None, &Origin::admin_cli()))
+                .collect();
+            let scripts = sqlite_inserts(&records);
+            assert_eq!(scripts.len(), statements, "{events} events");
+            for script in scripts {
+                script.execute(pool).await.unwrap();
+            }
+            let stored: i64 =
+                sea_orm::sqlx::query_scalar("SELECT count(DISTINCT id) FROM audit_events")
+                    .fetch_one(pool)
+                    .await
+                    .unwrap();
+            assert_eq!(stored, events as i64);
             db.execute_unprepared("DELETE FROM audit_events")
                 .await
                 .unwrap();
