@@ -190,7 +190,7 @@ async fn end_in_scripts(
             .map_err(|err| DbErr::Query(RuntimeErr::SqlxError(err.into())))?;
         ended_in_batch = ended(batch, deleted);
         let ended_events: Vec<&Record> = of_ended(events, &ended_in_batch).collect();
-        let mut then = audit::sqlite_inserts(&ended_events);
+        let mut then = audit::sqlite_inserts(&ended_events)?;
         then.push(sqlx::query("COMMIT"));
         Ok(then)
     })

@@ -119,7 +119,7 @@ async fn insert_alone(writer: &DatabaseConnection, records: &[Record]) -> Result
         return insert(writer, records).await;
     }
     crate::sqlite_script::run(writer, sqlx::query("BEGIN IMMEDIATE"), |_| {
-        let mut then = sqlite_inserts(records);
+        let mut then = sqlite_inserts(records)?;
         then.push(sqlx::query("COMMIT"));
         Ok(then)
     })
