@@ -1,10 +1,8 @@
 //! The database: opening the pools, and what the backends' errors mean. The
 //! only place that knows PostgreSQL from SQLite but two, both writes on a
-//! hot path that SQLite takes a way of its own, below sea-orm
-//! (`sqlite_script`): the logout batch's scripts
-//! (`accounts/logout_batch.rs`) and the audit trail's batched inserts
-//! (`audit`). The account service otherwise sees sea-orm and the meanings
-//! below.
+//! hot path that SQLite takes a way of its own: the logout batch's scripts
+//! (`accounts/logout_batch.rs`) and the audit trail's insert (`audit`).
+//! The account service otherwise sees sea-orm and the meanings below.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;

@@ -15,5 +15,4 @@ pub mod http;
 pub mod import;
 pub mod metrics;
 mod names;
-pub mod sqlite_script;
 pub mod telemetry;

@@ -8,12 +8,13 @@
 //! token, or someone else's id). Under light load a batch is one logout;
 //! under heavy load one commit ends many. The `logged_out` audit events of
 //! the deleted sessions are inserted in the same transaction, after the
-//! delete. Each caller is answered only after the commit.
+//! delete, in one statement. Each caller is answered only after the commit.
 
 use std::collections::HashSet;
 
 use chrono::Utc;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query};
+use sea_orm::sqlx::sqlite::{Sqlite, SqliteArguments, SqliteRow};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
     QueryFilter, RuntimeErr, TransactionTrait,
@@ -95,7 +96,7 @@ async fn end_batch(writer: &DatabaseConnection, batch: &[Request]) -> Result<Vec
         })
         .collect();
     let ended = match writer.get_database_backend() {
-        DbBackend::Sqlite => end_in_scripts(writer, batch, &events).await?,
+        DbBackend::Sqlite => end_in_two_calls(writer, batch, &events).await?,
         _ => end_in_transaction(writer, batch, &events).await?,
     };
     audit::logged(of_ended(&events, &ended));
@@ -131,17 +132,15 @@ fn live_sql(table: &str, now: usize) -> String {
     )
 }
 
-/// SQLite: the batch in a few calls to the driver (`sqlite_script::run`),
+/// SQLite: the batch in two calls to the driver (`run_sqlite_script`),
 /// since here each hand-off to SQLite's thread costs more than the
 /// statements. Requests naming the same session are sent once, the first
 /// of them (`distinct`): only it can end the session. The first call opens
 /// a `BEGIN IMMEDIATE` transaction, so no other writer comes in between,
-/// and deletes, returning what it ended; then the events of exactly those
-/// sessions are inserted (`audit::sqlite_inserts`, a call for each of
-/// their few statements) and a last call commits. Inserting the events
-/// first, from a join on the sessions it would delete, found each session
-/// twice.
-async fn end_in_scripts(
+/// and deletes, returning what it ended; the second inserts the events of
+/// exactly those sessions and commits. Inserting the events first, from a
+/// join on the sessions it would delete, found each session twice.
+async fn end_in_two_calls(
     writer: &DatabaseConnection,
     batch: &[Request],
     events: &[Record],
@@ -182,7 +181,7 @@ async fn end_in_scripts(
     }
     query = query.bind(Utc::now());
     let mut ended_in_batch = Vec::new();
-    crate::sqlite_script::run(writer, query, |rows| {
+    run_sqlite_script(writer, query, |rows| {
         let deleted = rows
             .iter()
             .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
@@ -190,9 +189,11 @@ async fn end_in_scripts(
             .map_err(|err| DbErr::Query(RuntimeErr::SqlxError(err.into())))?;
         ended_in_batch = ended(batch, deleted);
         let ended_events: Vec<&Record> = of_ended(events, &ended_in_batch).collect();
-        let mut then = audit::sqlite_inserts(&ended_events)?;
-        then.push(sqlx::query("COMMIT"));
-        Ok(then)
+        if ended_events.is_empty() {
+            return Ok(sqlx::query("COMMIT"));
+        }
+        let (script, rows) = audit::sqlite_insert_and_commit(&ended_events)?;
+        Ok(sqlx::query(script).bind(rows))
     })
     .await?;
     Ok(ended_in_batch)
@@ -206,6 +207,79 @@ fn distinct(batch: &[Request]) -> Vec<(&TokenHash, Uuid)> {
         .map(|((hash, user_id, _), _)| (hash, *user_id))
         .filter(|(hash, user_id)| seen.insert((hash.0, *user_id)))
         .collect()
+}
+
+/// SQLite only: runs `script`, which opens a transaction (`BEGIN
+/// IMMEDIATE; …`), then the script `then` makes of the rows it returned,
+/// which must end it (`…; COMMIT`), on the writer's connection, each in
+/// one call; the write lock is held between the two. Each call to sqlx's SQLite driver is a hand-off to the
+/// connection's thread and back; a transaction through sea-orm makes one
+/// per statement plus one each for `BEGIN` and `COMMIT`, and on a hot path
+/// those hand-offs cost more than the SQL. That is why this goes below
+/// sea-orm to its driver. If either fails, the transaction is rolled back
+/// on the same connection before it goes back to the pool; a connection
+/// that cannot roll back is closed instead.
+async fn run_sqlite_script<'q>(
+    writer: &DatabaseConnection,
+    script: sea_orm::sqlx::query::Query<'q, Sqlite, SqliteArguments>,
+    then: impl FnOnce(
+        &[SqliteRow],
+    ) -> Result<sea_orm::sqlx::query::Query<'q, Sqlite, SqliteArguments>, DbErr>,
+) -> Result<(), DbErr> {
+    let conn_err = |err: sea_orm::sqlx::Error| DbErr::Conn(RuntimeErr::SqlxError(err.into()));
+    let exec_err = |err: sea_orm::sqlx::Error| DbErr::Exec(RuntimeErr::SqlxError(err.into()));
+    let mut conn = writer
+        .get_sqlite_connection_pool()
+        .acquire()
+        .await
+        .map_err(conn_err)?;
+    let mut cut_off = CloseIfCutOff {
+        conn: &mut conn,
+        done: false,
+    };
+    let outcome = match script.fetch_all(&mut **cut_off.conn).await {
+        Ok(rows) => match then(&rows) {
+            Ok(next) => next
+                .execute(&mut **cut_off.conn)
+                .await
+                .map(|_| ())
+                .map_err(exec_err),
+            Err(err) => Err(err),
+        },
+        Err(err) => Err(exec_err(err)),
+    };
+    if outcome.is_err() {
+        // No transaction is open if `BEGIN` itself failed, or if SQLite
+        // already rolled it back (an I/O or full-disk error, a failed
+        // `COMMIT`); that error says so and is of no interest.
+        let rollback = sea_orm::sqlx::query("ROLLBACK")
+            .execute(&mut **cut_off.conn)
+            .await;
+        if let Err(rollback) = rollback
+            && !rollback.to_string().contains("no transaction is active")
+        {
+            tracing::warn!(error = %rollback, "closing a SQLite connection that could not roll back");
+            cut_off.conn.close_on_drop();
+        }
+    }
+    cut_off.done = true;
+    outcome
+}
+
+/// A pooled connection is closed rather than returned to the pool if the
+/// scripts on it are cut off (their future dropped, as at shutdown): it may
+/// be inside their transaction, which sqlx does not know of.
+struct CloseIfCutOff<'a> {
+    conn: &'a mut sea_orm::sqlx::pool::PoolConnection<Sqlite>,
+    done: bool,
+}
+
+impl Drop for CloseIfCutOff<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.conn.close_on_drop();
+        }
+    }
 }
 
 /// Any other backend: the delete, then the events of what it ended, in one

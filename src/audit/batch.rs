@@ -2,7 +2,7 @@
 //! else), written behind the answer and in batches.
 //!
 //! A failed login is answered at once; its event is queued, and one task
-//! writes what the queue holds in one transaction. Waiting for that commit
+//! writes what the queue holds in one statement. Waiting for that commit
 //! would cost a flood of cheap failures (unknown names) a fifth of its
 //! throughput: every commit makes each reader connection drop its page
 //! cache, and with clients waiting a commit carries only the few events
@@ -18,15 +18,14 @@
 
 use std::time::Duration;
 
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::DatabaseConnection;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Record, insert, sqlite_inserts};
+use super::{Record, insert};
 use crate::error::Error;
 use crate::metrics::Metrics;
 
-/// Most events one batch writes: one sea-orm statement's worth (PostgreSQL's
-/// insert; SQLite's has `sqlite_inserts` split it).
+/// Most events one batch writes: one statement's worth.
 const MAX_BATCH: usize = super::ROWS_PER_STATEMENT;
 /// Events allowed to wait; past it, callers wait to enqueue.
 const QUEUE: usize = 8192;
@@ -109,29 +108,12 @@ async fn gather(queue: &mut mpsc::Receiver<Request>, batch: &mut Vec<Request>) {
     }
 }
 
-/// Writes `records` in a transaction of their own: on SQLite below
-/// sea-orm, in a call for `BEGIN`, one for each statement of
-/// `sqlite_inserts` and one for `COMMIT`; elsewhere as one statement (a
-/// batch is at most one statement's worth).
-async fn insert_alone(writer: &DatabaseConnection, records: &[Record]) -> Result<(), DbErr> {
-    use sea_orm::{DbBackend, sqlx};
-    if writer.get_database_backend() != DbBackend::Sqlite {
-        return insert(writer, records).await;
-    }
-    crate::sqlite_script::run(writer, sqlx::query("BEGIN IMMEDIATE"), |_| {
-        let mut then = sqlite_inserts(records)?;
-        then.push(sqlx::query("COMMIT"));
-        Ok(then)
-    })
-    .await
-}
-
 /// Writes `records`; if that fails, logs and counts each as lost.
 async fn write(writer: &DatabaseConnection, metrics: &Metrics, records: &[Record]) {
     if records.is_empty() {
         return;
     }
-    let Err(err) = insert_alone(writer, records).await else {
+    let Err(err) = insert(writer, records).await else {
         return;
     };
     metrics.audit_events_lost(records.len() as u64);
