@@ -109,14 +109,18 @@ impl Accounts {
                 return Err(Failed::of(Error::AccountDisabled, row.id));
             }
             let logged_in_at = now();
-            let opened = self
-                .open_session(
-                    &row,
-                    logged_in_at,
-                    rehashed.as_ref().map(|(new, from)| (new.as_str(), *from)),
-                    caller,
-                )
-                .await?;
+            // Boxed: opening a session (its insert, its audit events) is a
+            // large future, and inline it would make every login's as
+            // large, copied whole on each one, failed ones too: with the
+            // audit commit's, those copies were 20,000 instructions of an
+            // unknown-user login's 294,000 (bench/instructions.sh).
+            let opened = Box::pin(self.open_session(
+                &row,
+                logged_in_at,
+                rehashed.as_ref().map(|(new, from)| (new.as_str(), *from)),
+                caller,
+            ))
+            .await?;
             let Some((token, expires_at)) = opened else {
                 match users::Entity::find_by_id(row.id).by_key(&self.db).await? {
                     Some(current) => row = current,

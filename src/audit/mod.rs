@@ -340,7 +340,10 @@ impl<T: std::fmt::Display> serde::Serialize for Shown<T> {
 /// Writes `records` in `txn`, commits it, and logs them: the one way a
 /// change and its events are committed together.
 pub async fn commit(txn: DatabaseTransaction, records: &[Record]) -> Result<(), DbErr> {
-    insert(&txn, records).await?;
+    // Boxed: sea-orm's insert is a large future, and inline it made every
+    // future that may commit an event (a login's, through opening its
+    // session) as large, copied whole on each request that makes one.
+    Box::pin(insert(&txn, records)).await?;
     txn.commit().await?;
     logged(records);
     Ok(())

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Instructions per request of a release binary on an unknown-user login
+# flood, counted by valgrind (callgrind): the server on a fresh SQLite
+# database, 16 clients, N requests (2000 by default) after 320 to warm up,
+# counters zeroed in between. Unlike CPU time, the count does not move with
+# whatever else the machine runs, so two binaries compare in one run each
+# (two runs of one binary differ by about 1 %: thread timing changes how
+# batches form). It counts user-space instructions only: not the kernel
+# (sockets, context switches, the hand-offs to SQLite's threads), not
+# cache misses, so it says where the instructions go, not what is faster;
+# a change that counted a third fewer instructions per audit event was
+# slower on the machine (BENCHMARKS). The profile stays in OUT for
+# callgrind_annotate.
+#
+#   bench/instructions.sh BINARY OUT [N]      (apt-get install valgrind)
+set -euo pipefail
+[ $# -ge 2 ] || { echo "usage: bench/instructions.sh BINARY OUT [N]" >&2; exit 2; }
+command -v valgrind >/dev/null || { echo "valgrind is needed: apt-get install valgrind" >&2; exit 2; }
+bin="$(realpath "$1")" out="$2" n="${3:-2000}"
+mkdir -p "$out"
+rm -f "$out"/cg.out*
+work="$(mktemp -d)"
+pid=""
+trap '[ -z "$pid" ] || { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }; rm -rf "$work"' EXIT
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+valgrind --tool=callgrind --callgrind-out-file="$out/cg.out" --dump-instr=no \
+  "$bin" --bind "127.0.0.1:$port" --database-url "sqlite://$work/db?mode=rwc" \
+  --rate-limit off --login-throttle off --log-level warn > "$out/log" 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+curl -fs "http://127.0.0.1:$port/readyz" >/dev/null || { echo "the server did not start:" >&2; cat "$out/log" >&2; exit 1; }
+# A fixed number of requests from 16 threads with keep-alive connections.
+flood() {
+  python3 - "$port" "$1" <<'PY'
+import http.client, json, sys, threading
+port, n = int(sys.argv[1]), int(sys.argv[2])
+body = json.dumps({"username": "nobody", "password": "Vq7#kPz!rw-load"})
+def client(k):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    for _ in range(k):
+        conn.request("POST", "/user/login/", body, {"Content-Type": "application/json"})
+        response = conn.getresponse()
+        response.read()
+        assert response.status == 400, response.status
+threads = [threading.Thread(target=client, args=(n // 16,)) for _ in range(16)]
+for t in threads: t.start()
+for t in threads: t.join()
+PY
+}
+flood 320
+sleep 0.5
+callgrind_control -z "$pid" >/dev/null
+flood "$n"
+sleep 0.5
+callgrind_control -d "$pid" >/dev/null
+sleep 1
+total="$(grep -h '^summary' "$out"/cg.out.* | awk '{s += $2} END {print s}')"
+echo "requests=$(( n / 16 * 16 )) instructions_per_request=$(( total / (n / 16 * 16) ))"
