@@ -16,19 +16,18 @@
 set -euo pipefail
 [ $# -ge 2 ] || { echo "usage: bench/instructions.sh BINARY OUT [N]" >&2; exit 2; }
 command -v valgrind >/dev/null || { echo "valgrind is needed: apt-get install valgrind" >&2; exit 2; }
-bin="$(realpath "$1")" out="$2" n="${3:-2000}"
-mkdir -p "$out"
+mkdir -p "$2"
+bin="$(realpath "$1")" out="$(realpath "$2")" n="${3:-2000}"
 rm -f "$out"/cg.out*
 work="$(mktemp -d)"
 pid=""
 trap '[ -z "$pid" ] || { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }; rm -rf "$work"' EXIT
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-valgrind --tool=callgrind --callgrind-out-file="$out/cg.out" --dump-instr=no \
-  "$bin" --bind "127.0.0.1:$port" --database-url "sqlite://$work/db?mode=rwc" \
-  --rate-limit off --login-throttle off --log-level warn > "$out/log" 2>&1 &
-pid=$!
-for _ in $(seq 1 600); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
-curl -fs "http://127.0.0.1:$port/readyz" >/dev/null || { echo "the server did not start:" >&2; cat "$out/log" >&2; exit 1; }
+cd "$(dirname "$0")/.."
+# shellcheck source=bench/serve.sh
+. bench/serve.sh
+serve_under=(valgrind --tool=callgrind --callgrind-out-file="$out/cg.out" --dump-instr=no)
+serve "$bin" "$work"
+port="${base##*:}"
 # A fixed number of requests from 16 threads with keep-alive connections.
 flood() {
   python3 - "$port" "$1" <<'PY'
