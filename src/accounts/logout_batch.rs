@@ -212,13 +212,14 @@ fn distinct(batch: &[Request]) -> Vec<(&TokenHash, Uuid)> {
 /// SQLite only: runs `script`, which opens a transaction (`BEGIN
 /// IMMEDIATE; …`), then the script `then` makes of the rows it returned,
 /// which must end it (`…; COMMIT`), on the writer's connection, each in
-/// one call; the write lock is held between the two. Each call to sqlx's SQLite driver is a hand-off to the
-/// connection's thread and back; a transaction through sea-orm makes one
-/// per statement plus one each for `BEGIN` and `COMMIT`, and on a hot path
-/// those hand-offs cost more than the SQL. That is why this goes below
-/// sea-orm to its driver. If either fails, the transaction is rolled back
-/// on the same connection before it goes back to the pool; a connection
-/// that cannot roll back is closed instead.
+/// one call; the write lock is held between the two. Each call to sqlx's
+/// SQLite driver is a hand-off to the connection's thread and back; a
+/// transaction through sea-orm makes one per statement plus one each for
+/// `BEGIN` and `COMMIT`, and on a hot path those hand-offs cost more than
+/// the SQL. That is why this goes below sea-orm to its driver. If either
+/// fails, the transaction is rolled back on the same connection before it
+/// goes back to the pool; a connection that cannot roll back is closed
+/// instead.
 async fn run_sqlite_script<'q>(
     writer: &DatabaseConnection,
     script: sea_orm::sqlx::query::Query<'q, Sqlite, SqliteArguments>,
