@@ -192,8 +192,7 @@ async fn end_in_two_calls(
         if ended_events.is_empty() {
             return Ok(sqlx::query("COMMIT"));
         }
-        let (script, rows) = audit::sqlite_insert_and_commit(&ended_events)?;
-        Ok(sqlx::query(script).bind(rows))
+        audit::sqlite_insert_and_commit(&ended_events)
     })
     .await?;
     Ok(ended_in_batch)
