@@ -183,8 +183,8 @@ impl Record {
         serde_json::to_string(&self.detail).unwrap_or_else(|_| "{}".into())
     }
 
-    /// Its row for sea-orm's insert (PostgreSQL's; SQLite's is
-    /// `rows_json`).
+    /// Its row for sea-orm's insert (PostgreSQL's; SQLite's are
+    /// `rows_jsonb` and `sqlite_insert_and_commit`).
     fn row(&self) -> audit_events::ActiveModel {
         audit_events::ActiveModel {
             id: Set(id_at(self.at)),
@@ -192,7 +192,7 @@ impl Record {
             event: Set(self.event.as_str().to_owned()),
             user_id: Set(self.user_id),
             actor: Set(self.origin.actor.as_str().to_owned()),
-            ip: Set(self.origin.ip.map(|ip| ip.to_string())),
+            ip: Set(self.origin.ip.map(ip_text)),
             request_id: Set(self.origin.request_id.as_deref().map(str::to_owned)),
             detail: Set(self.detail_json()),
         }
@@ -205,7 +205,7 @@ impl Record {
             return;
         }
         let user_id = self.user_id.map(|id| id.to_string());
-        let ip = self.origin.ip.map(|ip| ip.to_string());
+        let ip = self.origin.ip.map(ip_text);
         let detail = self.detail_json();
         tracing::info!(
             target: "gatehouse::audit",
@@ -255,7 +255,7 @@ pub async fn insert<R: Borrow<Record>>(
             db.execute_raw(Statement::from_sql_and_values(
                 DbBackend::Sqlite,
                 SQLITE_INSERT,
-                [rows_json(chunk)?.into()],
+                [rows_jsonb(chunk)?.into()],
             ))
             .await?;
         } else {
@@ -267,7 +267,7 @@ pub async fn insert<R: Borrow<Record>>(
     Ok(())
 }
 
-/// SQLite: events inserted from one JSON array of rows (`rows_json`), so
+/// SQLite: events inserted from one JSON array of rows (`rows_jsonb`), so
 /// that the statement has one text and one parameter whatever the number of
 /// events. It is prepared once per connection; sea-orm's multi-row insert
 /// was a statement of its own for each batch size, built anew (eight
@@ -325,14 +325,13 @@ pub fn sqlite_insert_and_commit<R: Borrow<Record>>(
         }
         text.push_str(ROW);
         args.add(id_at(record.at)).map_err(bound)?;
-        args.add(record.at).map_err(bound)?;
+        args.add(time_text(record.at)).map_err(bound)?;
         args.add(EVENTS[record.event as usize].clone())
             .map_err(bound)?;
         args.add(record.user_id).map_err(bound)?;
         args.add(ACTORS[record.origin.actor as usize].clone())
             .map_err(bound)?;
-        args.add(record.origin.ip.map(|ip| ip.to_string()))
-            .map_err(bound)?;
+        args.add(record.origin.ip.map(ip_text)).map_err(bound)?;
         args.add(record.origin.request_id.clone()).map_err(bound)?;
         args.add(record.detail_json()).map_err(bound)?;
     }
@@ -344,11 +343,12 @@ pub fn sqlite_insert_and_commit<R: Borrow<Record>>(
 }
 
 /// The rows of `records` for `SQLITE_INSERT`: each an array of the eight
-/// columns, the ids in hex, serialised from the records without copying
-/// their address or request id (the writer builds one for every batch of
-/// a flood); the time and the detail are each still a string of their
-/// own.
-fn rows_json<R: Borrow<Record>>(records: &[R]) -> Result<String, DbErr> {
+/// columns, the ids in hex, in SQLite's own binary form of JSON (JSONB),
+/// which `jsonb_each` reads as it is. As JSON text the rows cost serde's
+/// escaping of every string and SQLite a parse into that form: 3,200
+/// instructions of a failed login (callgrind, bench/instructions.sh). The
+/// strings go in raw (JSONB's `TEXTRAW`), unescaped.
+fn rows_jsonb<R: Borrow<Record>>(records: &[R]) -> Result<Vec<u8>, DbErr> {
     /// A record as its row's array.
     struct Row<'a>(&'a Record);
     impl serde::Serialize for Row<'_> {
@@ -356,32 +356,89 @@ fn rows_json<R: Borrow<Record>>(records: &[R]) -> Result<String, DbErr> {
             let Row(record) = self;
             let mut row = serializer.serialize_tuple(8)?;
             row.serialize_element(&id_at(record.at).simple())?;
-            row.serialize_element(
-                &record
-                    .at
-                    .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false),
-            )?;
+            row.serialize_element(&time_text(record.at))?;
             row.serialize_element(record.event.as_str())?;
             row.serialize_element(&record.user_id.map(|id| id.simple()))?;
             row.serialize_element(record.origin.actor.as_str())?;
-            row.serialize_element(&record.origin.ip.map(Shown))?;
+            row.serialize_element(&record.origin.ip.map(ip_text))?;
             row.serialize_element(&record.origin.request_id.as_deref())?;
             row.serialize_element(&record.detail_json())?;
             row.end()
         }
     }
     let rows: Vec<Row<'_>> = records.iter().map(|r| Row(r.borrow())).collect();
-    serde_json::to_string(&rows).map_err(|err| DbErr::Custom(err.to_string()))
+    serde_sqlite_jsonb::to_vec(&rows).map_err(|err| DbErr::Custom(err.to_string()))
 }
 
-/// A value serialised as the string its `Display` writes, with no string
-/// of its own in between.
-struct Shown<T>(T);
-
-impl<T: std::fmt::Display> serde::Serialize for Shown<T> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&self.0)
+/// An address as it is stored and logged: what its `Display` writes. An
+/// IPv4 address, a flood's usual client, is written here digit by digit:
+/// through `Display` it cost about as much as the rest of its row's values
+/// together (valgrind).
+fn ip_text(ip: IpAddr) -> String {
+    let IpAddr::V4(v4) = ip else {
+        return ip.to_string();
+    };
+    let mut text = String::with_capacity(15);
+    for (i, octet) in v4.octets().into_iter().enumerate() {
+        if i > 0 {
+            text.push('.');
+        }
+        if octet >= 100 {
+            text.push(char::from(b'0' + octet / 100));
+        }
+        if octet >= 10 {
+            text.push(char::from(b'0' + octet / 10 % 10));
+        }
+        text.push(char::from(b'0' + octet % 10));
     }
+    text
+}
+
+/// A time as sqlx writes a `DateTime<Utc>` to SQLite, and so as sea-orm
+/// stores one: chrono's RFC 3339 with `+00:00` and as many of 3, 6 or 9
+/// fractional digits as it needs (`SecondsFormat::AutoSi`). Written here
+/// digit by digit for the years of four digits; through chrono's formatter
+/// it cost 1,200 instructions a row (valgrind). Any other year, and a leap
+/// second, go through chrono itself.
+fn time_text(at: DateTime<Utc>) -> String {
+    use chrono::{Datelike, Timelike};
+    /// `value`'s last `width` digits, zero-padded.
+    fn digits(text: &mut String, mut value: u32, width: usize) {
+        let mut buffer = [b'0'; 9];
+        for digit in buffer[..width].iter_mut().rev() {
+            *digit = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+        text.extend(buffer[..width].iter().map(|&digit| char::from(digit)));
+    }
+    let nanos = at.nanosecond();
+    if !(0..=9999).contains(&at.year()) || nanos >= 1_000_000_000 {
+        return at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
+    }
+    let mut text = String::with_capacity(35);
+    digits(&mut text, at.year().unsigned_abs(), 4);
+    for (separator, value) in [
+        ('-', at.month()),
+        ('-', at.day()),
+        ('T', at.hour()),
+        (':', at.minute()),
+        (':', at.second()),
+    ] {
+        text.push(separator);
+        digits(&mut text, value, 2);
+    }
+    let (fraction, width) = match nanos {
+        0 => (0, 0),
+        n if n % 1_000_000 == 0 => (n / 1_000_000, 3),
+        n if n % 1_000 == 0 => (n / 1_000, 6),
+        n => (n, 9),
+    };
+    if width > 0 {
+        text.push('.');
+        digits(&mut text, fraction, width);
+    }
+    text.push_str("+00:00");
+    text
 }
 
 /// Writes `records` in `txn`, commits it, and logs them: the one way a
@@ -538,6 +595,53 @@ mod tests {
             db.execute_unprepared("DELETE FROM audit_events")
                 .await
                 .unwrap();
+        }
+    }
+
+    /// The texts written by hand are what `Display` and chrono write.
+    #[test]
+    fn addresses_and_times_are_written_as_display_and_chrono_write_them() {
+        let mut addresses: Vec<IpAddr> = ["::1", "2001:db8::7", "::ffff:192.0.2.1"]
+            .iter()
+            .map(|a| a.parse().unwrap())
+            .collect();
+        for octet in [0u8, 1, 9, 10, 42, 99, 100, 101, 199, 200, 255] {
+            addresses.push(std::net::Ipv4Addr::new(octet, 255 - octet, octet / 2, 7).into());
+        }
+        for ip in addresses {
+            assert_eq!(ip_text(ip), ip.to_string());
+        }
+        let base = chrono::DateTime::parse_from_rfc3339("2026-12-01T09:05:07Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let mut times = vec![
+            base,
+            chrono::DateTime::parse_from_rfc3339("0001-01-01T00:00:00Z")
+                .unwrap()
+                .with_timezone(&Utc),
+            chrono::DateTime::parse_from_rfc3339("9999-12-31T23:59:59.999999999Z")
+                .unwrap()
+                .with_timezone(&Utc),
+            DateTime::<Utc>::MIN_UTC,
+            DateTime::<Utc>::MAX_UTC,
+        ];
+        for nanos in [1, 7_000, 123_000_000, 123_456_000, 123_456_789, 999_999_999] {
+            times.push(base + chrono::Duration::nanoseconds(nanos));
+        }
+        // A leap second, which chrono keeps as a nanosecond count past 10⁹.
+        times.push(
+            chrono::NaiveDate::from_ymd_opt(2016, 12, 31)
+                .unwrap()
+                .and_hms_nano_opt(23, 59, 59, 1_500_000_000)
+                .unwrap()
+                .and_utc(),
+        );
+        for at in times {
+            assert_eq!(
+                time_text(at),
+                at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false),
+                "{at:?}"
+            );
         }
     }
 
