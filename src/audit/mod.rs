@@ -267,7 +267,7 @@ pub async fn insert<R: Borrow<Record>>(
     Ok(())
 }
 
-/// SQLite: events inserted from one JSON array of rows (`rows_jsonb`), so
+/// SQLite: events inserted from one JSONB array of rows (`rows_jsonb`), so
 /// that the statement has one text and one parameter whatever the number of
 /// events. It is prepared once per connection; sea-orm's multi-row insert
 /// was a statement of its own for each batch size, built anew (eight
@@ -292,11 +292,11 @@ const SQLITE_INSERT: &str = "INSERT INTO audit_events (id, at, event, user_id, a
 /// events: a text of its own for each batch size, prepared once per size
 /// in the writer's statement cache, like the batch's delete before it. On
 /// a logout flood the sizes are few and small, and the rows cost the
-/// writer less than reading them out of JSON: 20,000 instead of 30,000
-/// instructions per event (callgrind), 13,080 instead of 12,380 logouts a
-/// second (four alternated rounds, BENCHMARKS). The failed logins' batch
-/// keeps `SQLITE_INSERT`: its batches are larger and of many sizes, each a
-/// long statement to prepare, and there the bound rows measured slower.
+/// writer less than reading them out of JSON text: 20,000 instead of
+/// 30,000 instructions per event (callgrind), 13,080 instead of 12,380
+/// logouts a second (four alternated rounds, BENCHMARKS). The failed
+/// logins' batch keeps `SQLITE_INSERT`: its batches are larger and of many
+/// sizes, and there the bound rows measured slower (why was not found).
 /// Each row binds the values `Record::row` gives sea-orm, so both store the
 /// same (a test checks it).
 pub fn sqlite_insert_and_commit<R: Borrow<Record>>(
@@ -529,7 +529,7 @@ mod tests {
         );
     }
 
-    /// SQLite's two inserts of their own, from JSON and of bound rows, store
+    /// SQLite's two inserts of their own, from JSONB and of bound rows, store
     /// each column as sea-orm's insert of the same event does: same types,
     /// same text, same time format.
     #[tokio::test]
