@@ -11,6 +11,7 @@
 //! token or hash.
 
 mod batch;
+mod jsonb;
 
 use std::borrow::Borrow;
 use std::net::IpAddr;
@@ -22,7 +23,6 @@ use sea_orm::{
     ActiveValue::Set, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
     Statement,
 };
-use serde::ser::{SerializeMap, SerializeTuple};
 use uuid::Uuid;
 
 pub use batch::AuditBatch;
@@ -127,17 +127,44 @@ impl Detail {
     }
 }
 
-impl serde::Serialize for Detail {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (key, value) in &self.0 {
+impl Detail {
+    /// The detail as its JSON object, keys in their order. Written here:
+    /// through serde_json's serializer a failed login's one reason code
+    /// cost 420 instructions (callgrind, bench/instructions.sh). A string
+    /// JSON must escape still goes through serde_json.
+    fn json(&self) -> String {
+        use std::fmt::Write as _;
+        let mut json = String::with_capacity(48);
+        json.push('{');
+        for (i, (key, value)) in self.0.iter().enumerate() {
+            if i > 0 {
+                json.push(',');
+            }
+            push_json_string(&mut json, key);
+            json.push(':');
             match value {
-                DetailValue::Count(n) => map.serialize_entry(key, n)?,
-                DetailValue::Name(name) => map.serialize_entry(key, name)?,
-                DetailValue::Text(text) => map.serialize_entry(key, text)?,
+                // Writing to a `String` cannot fail.
+                DetailValue::Count(n) => drop(write!(json, "{n}")),
+                DetailValue::Name(name) => push_json_string(&mut json, name),
+                DetailValue::Text(text) => push_json_string(&mut json, text),
             }
         }
-        map.end()
+        json.push('}');
+        json
+    }
+}
+
+/// Appends `text` as a JSON string: between quotes as it is if JSON needs
+/// no escape in it (no quote, backslash or control character), as
+/// serde_json escapes it otherwise.
+fn push_json_string(json: &mut String, text: &str) {
+    if text.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        // A string always serialises.
+        json.push_str(&serde_json::to_string(text).unwrap_or_default());
+    } else {
+        json.push('"');
+        json.push_str(text);
+        json.push('"');
     }
 }
 
@@ -180,7 +207,7 @@ impl Record {
 
     /// The detail as it is stored: a JSON object.
     pub fn detail_json(&self) -> String {
-        serde_json::to_string(&self.detail).unwrap_or_else(|_| "{}".into())
+        self.detail.json()
     }
 
     /// Its row for sea-orm's insert (PostgreSQL's; SQLite's are
@@ -255,7 +282,7 @@ pub async fn insert<R: Borrow<Record>>(
             db.execute_raw(Statement::from_sql_and_values(
                 DbBackend::Sqlite,
                 SQLITE_INSERT,
-                [rows_jsonb(chunk)?.into()],
+                [rows_jsonb(chunk).finish().into()],
             ))
             .await?;
         } else {
@@ -347,27 +374,38 @@ pub fn sqlite_insert_and_commit<R: Borrow<Record>>(
 /// which `jsonb_each` reads as it is. As JSON text the rows cost serde's
 /// escaping of every string and SQLite a parse into that form: 3,200
 /// instructions of a failed login (callgrind, bench/instructions.sh). The
-/// strings go in raw (JSONB's `TEXTRAW`), unescaped.
-fn rows_jsonb<R: Borrow<Record>>(records: &[R]) -> Result<Vec<u8>, DbErr> {
-    /// A record as its row's array.
-    struct Row<'a>(&'a Record);
-    impl serde::Serialize for Row<'_> {
-        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            let Row(record) = self;
-            let mut row = serializer.serialize_tuple(8)?;
-            row.serialize_element(&id_at(record.at).simple())?;
-            row.serialize_element(&time_text(record.at))?;
-            row.serialize_element(record.event.as_str())?;
-            row.serialize_element(&record.user_id.map(|id| id.simple()))?;
-            row.serialize_element(record.origin.actor.as_str())?;
-            row.serialize_element(&record.origin.ip.map(ip_text))?;
-            row.serialize_element(&record.origin.request_id.as_deref())?;
-            row.serialize_element(&record.detail_json())?;
-            row.end()
+/// strings go in raw, unescaped; each value is written into one reused
+/// buffer, not a `String` of its own.
+fn rows_jsonb<R: Borrow<Record>>(records: &[R]) -> jsonb::Rows {
+    let mut rows = jsonb::Rows::with_capacity(records.len());
+    let mut hex = Uuid::encode_buffer();
+    let mut text = String::with_capacity(64);
+    for record in records {
+        let record = record.borrow();
+        rows.text(id_at(record.at).simple().encode_lower(&mut hex));
+        text.clear();
+        write_time(&mut text, record.at);
+        rows.text(&text);
+        rows.text(record.event.as_str());
+        rows.text_or_null(
+            record
+                .user_id
+                .map(|id| &*id.simple().encode_lower(&mut hex)),
+        );
+        rows.text(record.origin.actor.as_str());
+        match record.origin.ip {
+            Some(ip) => {
+                text.clear();
+                write_ip(&mut text, ip);
+                rows.text(&text);
+            }
+            None => rows.null(),
         }
+        rows.text_or_null(record.origin.request_id.as_deref());
+        rows.text(&record.detail_json());
+        rows.end_row();
     }
-    let rows: Vec<Row<'_>> = records.iter().map(|r| Row(r.borrow())).collect();
-    serde_sqlite_jsonb::to_vec(&rows).map_err(|err| DbErr::Custom(err.to_string()))
+    rows
 }
 
 /// An address as it is stored and logged: what its `Display` writes. An
@@ -375,10 +413,19 @@ fn rows_jsonb<R: Borrow<Record>>(records: &[R]) -> Result<Vec<u8>, DbErr> {
 /// through `Display` it cost about as much as the rest of its row's values
 /// together (valgrind).
 fn ip_text(ip: IpAddr) -> String {
-    let IpAddr::V4(v4) = ip else {
-        return ip.to_string();
-    };
     let mut text = String::with_capacity(15);
+    write_ip(&mut text, ip);
+    text
+}
+
+/// `ip_text`, appended to `text`.
+fn write_ip(text: &mut String, ip: IpAddr) {
+    let IpAddr::V4(v4) = ip else {
+        use std::fmt::Write as _;
+        // Writing to a `String` cannot fail.
+        let _ = write!(text, "{ip}");
+        return;
+    };
     for (i, octet) in v4.octets().into_iter().enumerate() {
         if i > 0 {
             text.push('.');
@@ -391,7 +438,6 @@ fn ip_text(ip: IpAddr) -> String {
         }
         text.push(char::from(b'0' + octet % 10));
     }
-    text
 }
 
 /// A time as sqlx writes a `DateTime<Utc>` to SQLite, and so as sea-orm
@@ -401,44 +447,44 @@ fn ip_text(ip: IpAddr) -> String {
 /// it cost 1,200 instructions a row (valgrind). Any other year, and a leap
 /// second, go through chrono itself.
 fn time_text(at: DateTime<Utc>) -> String {
+    let mut text = String::with_capacity(35);
+    write_time(&mut text, at);
+    text
+}
+
+/// `time_text`, appended to `text`.
+fn write_time(text: &mut String, at: DateTime<Utc>) {
     use chrono::{Datelike, Timelike};
-    /// `value`'s last `width` digits, zero-padded.
-    fn digits(text: &mut String, mut value: u32, width: usize) {
-        let mut buffer = [b'0'; 9];
-        for digit in buffer[..width].iter_mut().rev() {
+    /// `value`'s last digits, zero-padded, filling `field`.
+    fn digits(field: &mut [u8], mut value: u32) {
+        for digit in field.iter_mut().rev() {
             *digit = b'0' + (value % 10) as u8;
             value /= 10;
         }
-        text.extend(buffer[..width].iter().map(|&digit| char::from(digit)));
     }
     let nanos = at.nanosecond();
     if !(0..=9999).contains(&at.year()) || nanos >= 1_000_000_000 {
-        return at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
+        text.push_str(&at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false));
+        return;
     }
-    let mut text = String::with_capacity(35);
-    digits(&mut text, at.year().unsigned_abs(), 4);
-    for (separator, value) in [
-        ('-', at.month()),
-        ('-', at.day()),
-        ('T', at.hour()),
-        (':', at.minute()),
-        (':', at.second()),
-    ] {
-        text.push(separator);
-        digits(&mut text, value, 2);
-    }
+    let mut buffer = *b"0000-00-00T00:00:00.000000000";
+    digits(&mut buffer[0..4], at.year().unsigned_abs());
+    digits(&mut buffer[5..7], at.month());
+    digits(&mut buffer[8..10], at.day());
+    digits(&mut buffer[11..13], at.hour());
+    digits(&mut buffer[14..16], at.minute());
+    digits(&mut buffer[17..19], at.second());
     let (fraction, width) = match nanos {
         0 => (0, 0),
         n if n % 1_000_000 == 0 => (n / 1_000_000, 3),
         n if n % 1_000 == 0 => (n / 1_000, 6),
         n => (n, 9),
     };
-    if width > 0 {
-        text.push('.');
-        digits(&mut text, fraction, width);
-    }
+    digits(&mut buffer[20..20 + width], fraction);
+    let end = if width == 0 { 19 } else { 20 + width };
+    // Digits and separators only: ASCII.
+    text.push_str(std::str::from_utf8(&buffer[..end]).unwrap_or_default());
     text.push_str("+00:00");
-    text
 }
 
 /// Writes `records` in `txn`, commits it, and logs them: the one way a
@@ -642,6 +688,35 @@ mod tests {
                 at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false),
                 "{at:?}"
             );
+        }
+    }
+
+    /// The detail's JSON is serde_json's, byte for byte, whatever its
+    /// strings hold.
+    #[test]
+    fn the_detail_is_written_as_serde_json_writes_it() {
+        let texts = [
+            "",
+            "plain",
+            "é ünïcode ✓ 𝄞",
+            "quote \" and backslash \\",
+            "controls \u{0} \u{1f} \n \t \r \u{8} \u{c}",
+            "del \u{7f} and slash /",
+            "<script>",
+        ];
+        for text in texts {
+            let record = Record::new(Event::AccountDeleted, None, &Origin::admin_cli())
+                .username(text)
+                .count("sessions", u64::MAX)
+                .name("reason", "UNKNOWN_USER");
+            let expected = format!(
+                "{{\"username\":{},\"sessions\":{},\"reason\":\"UNKNOWN_USER\"}}",
+                serde_json::to_string(text).unwrap(),
+                u64::MAX
+            );
+            assert_eq!(record.detail_json(), expected, "{text:?}");
+            let parsed: serde_json::Value = serde_json::from_str(&record.detail_json()).unwrap();
+            assert_eq!(parsed["username"], text);
         }
     }
 
