@@ -48,6 +48,7 @@ pub struct Rows {
 }
 
 impl Rows {
+    /// Room for `rows` rows of a failed login's size (about 150 bytes).
     pub fn with_capacity(rows: usize) -> Self {
         Self {
             rows: Vec::with_capacity(rows * 160),
@@ -160,6 +161,7 @@ mod tests {
         assert_eq!(head(255), [0xca, 255]);
         assert_eq!(head(256), [0xda, 1, 0]);
         assert_eq!(head(65_536), [0xea, 0, 1, 0, 0]);
+        #[cfg(target_pointer_width = "64")]
         assert_eq!(head(1 << 32), [0xfa, 0, 0, 0, 1, 0, 0, 0, 0]);
     }
 }
