@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
-# A/B of two release binaries of gatehouse on the write-bound scenarios:
+# A/B of two (or more) release binaries of gatehouse on the write-bound scenarios:
 # login with the right password, login as an unknown user, and logout (a
 # fresh seeded token per request). Alternates the binaries, ROUNDS rounds of
 # DURATION seconds per scenario, each on a fresh SQLite database, rate limits
 # and throttling off. Build each binary into a target directory of its own
 # (cargo may reuse another checkout's artefacts from a shared one).
 #
-#   bench/ab.sh BEFORE_BINARY AFTER_BINARY
+#   bench/ab.sh BEFORE_BINARY AFTER_BINARY [MORE_BINARIES...]
 #   ROUNDS=3 DURATION=8 bench/ab.sh /var/tmp/a/release/gatehouse target/release/gatehouse
+#
+# Each round runs every binary in the order given; their lines are labelled
+# before, after, after2, after3 and so on.
 #
 # SCENARIOS picks some of "right unknown logout" (all by default); logout
 # runs on the same server after whichever login scenarios ran. USERS=N
 # adds N more accounts first (bench/seed_users.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ $# -eq 2 ] || { echo "usage: bench/ab.sh BEFORE_BINARY AFTER_BINARY" >&2; exit 2; }
+[ $# -ge 2 ] || { echo "usage: bench/ab.sh BEFORE_BINARY AFTER_BINARY [MORE_BINARIES...]" >&2; exit 2; }
 DURATION="${DURATION:-8}"
 ROUNDS="${ROUNDS:-3}"
 SCENARIOS="${SCENARIOS:-right unknown logout}"
@@ -61,4 +64,7 @@ run() { # label binary
 for round in $(seq 1 "$ROUNDS"); do
   run "round $round before" "$1"
   run "round $round after" "$2"
+  for i in $(seq 3 $#); do
+    run "round $round after$(( i - 1 ))" "${!i}"
+  done
 done

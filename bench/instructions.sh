@@ -16,7 +16,7 @@
 #   bench/instructions.sh BINARY OUT [N]      (apt-get install valgrind)
 #   SCENARIO=logout bench/instructions.sh BINARY OUT
 set -euo pipefail
-[ $# -ge 2 ] || { echo "usage: bench/instructions.sh BINARY OUT [N]" >&2; exit 2; }
+[ $# -ge 2 ] || { echo "usage: [SCENARIO=unknown|logout] bench/instructions.sh BINARY OUT [N]" >&2; exit 2; }
 command -v valgrind >/dev/null || { echo "valgrind is needed: apt-get install valgrind" >&2; exit 2; }
 mkdir -p "$2"
 bin="$(realpath "$1")" out="$(realpath "$2")" n="${3:-2000}" scenario="${SCENARIO:-unknown}"
