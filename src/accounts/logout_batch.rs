@@ -8,7 +8,9 @@
 //! token, or someone else's id). Under light load a batch is one logout;
 //! under heavy load one commit ends many. The `logged_out` audit events of
 //! the deleted sessions are inserted in the same transaction, after the
-//! delete, in one statement. Each caller is answered only after the commit.
+//! delete, in one statement; on SQLite the whole transaction is one call
+//! to the driver when every session the batch names ends. Each caller is
+//! answered only after the commit.
 
 use std::collections::HashSet;
 
@@ -96,7 +98,7 @@ async fn end_batch(writer: &DatabaseConnection, batch: &[Request]) -> Result<Vec
         })
         .collect();
     let ended = match writer.get_database_backend() {
-        DbBackend::Sqlite => end_in_two_calls(writer, batch, &events).await?,
+        DbBackend::Sqlite => end_on_sqlite(writer, batch, &events).await?,
         _ => end_in_transaction(writer, batch, &events).await?,
     };
     audit::logged(of_ended(&events, &ended));
@@ -121,111 +123,152 @@ fn ended(batch: &[Request], mut deleted: HashSet<(Vec<u8>, Uuid)>) -> Vec<bool> 
         .collect()
 }
 
-/// The conditions a session (`sessions` as `table`) must meet to be
-/// ended, on top of its token and user: unexpired (parameter `now`), of an
-/// active account. The account is looked up by its key for each session:
-/// `user_id IN (SELECT id FROM users WHERE is_active)` would have SQLite
-/// list every active account for every batch.
-fn live_sql(table: &str, now: usize) -> String {
-    format!(
-        "{table}.expires_at > ?{now} AND EXISTS (SELECT 1 FROM users AS u WHERE u.id = {table}.user_id AND u.is_active = TRUE)"
-    )
-}
+/// SQLite: the conditions a session must meet to be ended, on top of its
+/// token and user: unexpired (a parameter: now), of an active account. The
+/// account is looked up by its key for each session: `user_id IN (SELECT
+/// id FROM users WHERE is_active)` would have SQLite list every active
+/// account for every batch.
+const LIVE: &str = "sessions.expires_at > ? AND EXISTS (SELECT 1 FROM users AS u WHERE u.id = sessions.user_id AND u.is_active = TRUE)";
 
-/// SQLite: the batch in two calls to the driver (`run_sqlite_script`),
-/// since here each hand-off to SQLite's thread costs more than the
-/// statements. Requests naming the same session are sent once, the first
-/// of them (`distinct`): only it can end the session. The first call opens
-/// a `BEGIN IMMEDIATE` transaction, so no other writer comes in between,
-/// and deletes, returning what it ended; the second inserts the events of
-/// exactly those sessions and commits. Inserting the events first, from a
-/// join on the sessions it would delete, found each session twice.
-async fn end_in_two_calls(
+/// What SQLite's error says when the batch's script finds that not every
+/// session it names was ended (`end_on_sqlite`).
+const NOT_ALL_ENDED: &str = "logout batch: not every session named was ended";
+
+/// SQLite: the batch in one call to the driver when every session it names
+/// ends, as nearly all do under a flood of logouts, and in two otherwise.
+/// Each hand-off to SQLite's thread costs more than the statements, and
+/// between two hand-offs the write lock is held while the writer waits.
+/// Requests naming the same session are sent once, the first of them
+/// (`firsts`): only it can end the session.
+///
+/// The script opens a `BEGIN IMMEDIATE` transaction, so no other writer
+/// comes in between; deletes, returning what it ended; checks that it ended
+/// as many sessions as it names; inserts the event of each; and commits.
+/// Each named pair is at most one session (token hashes are unique), so
+/// the count says that each request ended its own. SQLite cannot stop a
+/// script on a condition outside a trigger, so the check raises an error:
+/// a JSON path that is bad only when the count is short, and whose text
+/// (`NOT_ALL_ENDED`) SQLite's message repeats. That error stops the script
+/// before the insert, with the transaction open and the deleted rows read;
+/// a second call inserts the events of exactly those sessions and commits.
+/// Inserting the events first, from a join on the sessions the delete
+/// would end, found each session twice.
+async fn end_on_sqlite(
     writer: &DatabaseConnection,
     batch: &[Request],
     events: &[Record],
 ) -> Result<Vec<bool>, DbErr> {
-    use std::fmt::Write as _;
-
-    use sea_orm::sqlx::{self, Row as _};
-    let distinct = distinct(batch);
-    // Two parameters per request, then the time sessions must outlive.
+    use sea_orm::sqlx::{self, Arguments as _};
+    let bound = |err| DbErr::Custom(format!("binding a logout: {err}"));
+    let firsts = firsts(batch);
+    let named: Vec<(&TokenHash, Uuid)> = batch
+        .iter()
+        .zip(&firsts)
+        .filter(|(_, first)| **first)
+        .map(|(((hash, user_id, _), _), _)| (hash, *user_id))
+        .collect();
+    // The parameters are bare `?`s, bound in the order they appear (see
+    // `audit::push_sqlite_insert`): each request's token hash in the `IN`
+    // list, which lets the unique index find the rows, then each request's
+    // hash and user, which keep only the sessions of the named users; the
+    // time sessions must outlive; how many the batch names; the events.
     // Each batch size is a script of its own in the writer's statement
     // cache. Rounding sizes up to powers of two (repeating the last
-    // request) would bound them, but measured no faster (with the earlier
+    // request) would bound them, but measured no faster (with an earlier
     // script of seven parameters a request): the script grows with its
     // slots.
-    const PER_REQUEST: usize = 2;
-    let now = PER_REQUEST * distinct.len() + 1;
-    let (mut pairs, mut hashes) = (String::new(), String::new());
-    for i in 0..distinct.len() {
-        let p = PER_REQUEST * i;
-        let (sep, or) = if i == 0 { ("", "") } else { (", ", " OR ") };
-        let _ = write!(
-            pairs,
-            "{or}(token_hash = ?{} AND user_id = ?{})",
-            p + 1,
-            p + 2
-        );
-        let _ = write!(hashes, "{sep}?{}", p + 1);
+    let mut args = SqliteArguments::default();
+    let mut hashes = String::with_capacity(3 * named.len());
+    let mut pairs = String::with_capacity(40 * named.len());
+    for (i, (hash, _)) in named.iter().enumerate() {
+        hashes.push_str(if i == 0 { "?" } else { ", ?" });
+        args.add(hash.0.to_vec()).map_err(bound)?;
     }
-    let script = format!(
-        "BEGIN IMMEDIATE;
-         DELETE FROM sessions WHERE token_hash IN ({hashes}) AND ({pairs}) AND {live}
-         RETURNING token_hash, user_id;",
-        live = live_sql("sessions", now),
-    );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(script));
-    for (hash, user_id) in &distinct {
-        query = query.bind(hash.0.to_vec()).bind(*user_id);
-    }
-    query = query.bind(Utc::now());
-    let mut ended_in_batch = Vec::new();
-    run_sqlite_script(writer, query, |rows| {
-        let deleted = rows
-            .iter()
-            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(|err| DbErr::Query(RuntimeErr::SqlxError(err.into())))?;
-        ended_in_batch = ended(batch, deleted);
-        let ended_events: Vec<&Record> = of_ended(events, &ended_in_batch).collect();
-        if ended_events.is_empty() {
-            return Ok(sqlx::query("COMMIT"));
+    for (i, (hash, user_id)) in named.iter().enumerate() {
+        if i > 0 {
+            pairs.push_str(" OR ");
         }
-        audit::sqlite_insert_and_commit(&ended_events)
+        pairs.push_str("(token_hash = ? AND user_id = ?)");
+        args.add(hash.0.to_vec()).map_err(bound)?;
+        args.add(*user_id).map_err(bound)?;
+    }
+    args.add(Utc::now()).map_err(bound)?;
+    args.add(named.len() as i64).map_err(bound)?;
+    let mut script = format!(
+        "BEGIN IMMEDIATE;
+         DELETE FROM sessions WHERE token_hash IN ({hashes}) AND ({pairs}) AND {LIVE}
+         RETURNING token_hash, user_id;
+         SELECT 1 WHERE json_extract('0', CASE changes() WHEN ? THEN '$' ELSE '{NOT_ALL_ENDED}' END);
+         "
+    );
+    audit::push_sqlite_insert(of_ended(events, &firsts), &mut script, &mut args)?;
+    script.push_str("COMMIT;");
+    let query = sqlx::query_with(sqlx::AssertSqlSafe(script), args);
+
+    let mut ended_short = None;
+    let rows = run_sqlite_script(writer, query, |rows| {
+        let ended = ended(batch, deleted(rows)?);
+        let mut text = String::new();
+        let mut args = SqliteArguments::default();
+        if ended.contains(&true) {
+            audit::push_sqlite_insert(of_ended(events, &ended), &mut text, &mut args)?;
+        }
+        text.push_str("COMMIT;");
+        ended_short = Some(ended);
+        Ok(sqlx::query_with(sqlx::AssertSqlSafe(text), args))
     })
     .await?;
-    Ok(ended_in_batch)
+    match ended_short {
+        Some(ended) => Ok(ended),
+        None => {
+            // Committed with the events of `firsts`: the count said so.
+            let ended = ended(batch, deleted(&rows)?);
+            debug_assert_eq!(ended, firsts, "the check let a short batch commit");
+            Ok(ended)
+        }
+    }
 }
 
-/// The sessions a batch names, each once, in the order first named.
-fn distinct(batch: &[Request]) -> Vec<(&TokenHash, Uuid)> {
+/// For each request, whether it is the first of the batch to name its
+/// session (token and user).
+fn firsts(batch: &[Request]) -> Vec<bool> {
     let mut seen = HashSet::with_capacity(batch.len());
     batch
         .iter()
-        .map(|((hash, user_id, _), _)| (hash, *user_id))
-        .filter(|(hash, user_id)| seen.insert((hash.0, *user_id)))
+        .map(|((hash, user_id, _), _)| seen.insert((hash.0, *user_id)))
         .collect()
 }
 
-/// SQLite only: runs `script`, which opens a transaction (`BEGIN
-/// IMMEDIATE; …`), then the script `then` makes of the rows it returned,
-/// which must end it (`…; COMMIT`), on the writer's connection, each in
-/// one call; the write lock is held between the two. Each call to sqlx's
-/// SQLite driver is a hand-off to the connection's thread and back; a
-/// transaction through sea-orm makes one per statement plus one each for
-/// `BEGIN` and `COMMIT`, and on a hot path those hand-offs cost more than
-/// the SQL. That is why this goes below sea-orm to its driver. If either
-/// fails, the transaction is rolled back on the same connection before it
-/// goes back to the pool; a connection that cannot roll back is closed
-/// instead.
+/// The deleted sessions' token hashes and users, from the rows the delete
+/// returned.
+fn deleted(rows: &[SqliteRow]) -> Result<HashSet<(Vec<u8>, Uuid)>, DbErr> {
+    use sea_orm::sqlx::Row as _;
+    rows.iter()
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .collect::<Result<_, sea_orm::sqlx::Error>>()
+        .map_err(|err| DbErr::Query(RuntimeErr::SqlxError(err.into())))
+}
+
+/// SQLite only: runs `script` on the writer's connection in one call, and
+/// returns the rows it returned. The script opens a transaction (`BEGIN
+/// IMMEDIATE; …`) and ends it (`…; COMMIT`) unless it stops at the error
+/// that says `NOT_ALL_ENDED`; then `then`, given the rows so far, makes the
+/// script that ends it, run in a second call while the write lock is still
+/// held. Each call to sqlx's SQLite driver is a hand-off to the
+/// connection's thread and back; a transaction through sea-orm makes one
+/// per statement plus one each for `BEGIN` and `COMMIT`, and on a hot path
+/// those hand-offs cost more than the SQL. That is why this goes below
+/// sea-orm to its driver. On any other error, the transaction is rolled
+/// back on the same connection before it goes back to the pool; a
+/// connection that cannot roll back is closed instead.
 async fn run_sqlite_script<'q>(
     writer: &DatabaseConnection,
     script: sea_orm::sqlx::query::Query<'q, Sqlite, SqliteArguments>,
     then: impl FnOnce(
         &[SqliteRow],
     ) -> Result<sea_orm::sqlx::query::Query<'q, Sqlite, SqliteArguments>, DbErr>,
-) -> Result<(), DbErr> {
+) -> Result<Vec<SqliteRow>, DbErr> {
+    use futures_util::StreamExt as _;
     let conn_err = |err: sea_orm::sqlx::Error| DbErr::Conn(RuntimeErr::SqlxError(err.into()));
     let exec_err = |err: sea_orm::sqlx::Error| DbErr::Exec(RuntimeErr::SqlxError(err.into()));
     let mut conn = writer
@@ -237,8 +280,25 @@ async fn run_sqlite_script<'q>(
         conn: &mut conn,
         done: false,
     };
-    let outcome = match script.fetch_all(&mut **cut_off.conn).await {
-        Ok(rows) => match then(&rows) {
+    // The driver stops a script at its first error, after the rows of the
+    // statements before it.
+    let mut rows = Vec::new();
+    let mut stopped = None;
+    {
+        let mut results = script.fetch(&mut **cut_off.conn);
+        while let Some(result) = results.next().await {
+            match result {
+                Ok(row) => rows.push(row),
+                Err(err) => {
+                    stopped = Some(err);
+                    break;
+                }
+            }
+        }
+    }
+    let outcome = match stopped {
+        None => Ok(()),
+        Some(err) if says_not_all_ended(&err) => match then(&rows) {
             Ok(next) => next
                 .execute(&mut **cut_off.conn)
                 .await
@@ -246,7 +306,7 @@ async fn run_sqlite_script<'q>(
                 .map_err(exec_err),
             Err(err) => Err(err),
         },
-        Err(err) => Err(exec_err(err)),
+        Some(err) => Err(exec_err(err)),
     };
     if outcome.is_err() {
         // No transaction is open if `BEGIN` itself failed, or if SQLite
@@ -263,7 +323,13 @@ async fn run_sqlite_script<'q>(
         }
     }
     cut_off.done = true;
-    outcome
+    outcome.map(|()| rows)
+}
+
+/// Whether `err` is the script's own check saying that not every session
+/// the batch names was ended (SQLite's "bad JSON path: '…'").
+fn says_not_all_ended(err: &sea_orm::sqlx::Error) -> bool {
+    matches!(err, sea_orm::sqlx::Error::Database(db) if db.message().contains(NOT_ALL_ENDED))
 }
 
 /// A pooled connection is closed rather than returned to the pool if the
@@ -422,6 +488,56 @@ mod tests {
             [(Some(alice), Some("alice".into()))],
             "one event, the owner's, from the request that ended it"
         );
+    }
+
+    /// A batch whose every named session ends (on SQLite, the one call):
+    /// each session is deleted and recorded once, a repeated request is
+    /// told it ended nothing, and no other session is touched.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_batch_that_ends_every_session_it_names_records_each_once() {
+        let db = crate::db::in_memory().await;
+        let (alice, bob) = (user(&db, "alice").await, user(&db, "bob").await);
+        let (a1, a2) = (
+            session(&db, alice, Duration::days(1)).await,
+            session(&db, alice, Duration::days(1)).await,
+        );
+        let b1 = session(&db, bob, Duration::days(1)).await;
+        let untouched = session(&db, bob, Duration::days(1)).await;
+
+        let batch = LogoutBatch::spawn(db.clone());
+        let (first, again, second, bobs) = tokio::join!(
+            batch.end(a1, alice, origin("a1")),
+            batch.end(a1, alice, origin("a1 again")),
+            batch.end(a2, alice, origin("a2")),
+            batch.end(b1, bob, origin("b1")),
+        );
+        assert_eq!(
+            (
+                first.unwrap(),
+                again.unwrap(),
+                second.unwrap(),
+                bobs.unwrap()
+            ),
+            (true, false, true, true)
+        );
+        let mut events = logged_out(&db).await;
+        events.sort_by(|a, b| a.1.cmp(&b.1));
+        assert_eq!(
+            events,
+            [
+                (Some(alice), Some("a1".into())),
+                (Some(alice), Some("a2".into())),
+                (Some(bob), Some("b1".into())),
+            ]
+        );
+        let left: Vec<Vec<u8>> = sessions::Entity::find()
+            .all(&db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| s.token_hash)
+            .collect();
+        assert_eq!(left, [untouched.0.to_vec()]);
     }
 
     /// The events and the delete agree on what a batch ends: neither an

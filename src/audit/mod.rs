@@ -18,7 +18,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, LazyLock};
 
 use chrono::{DateTime, Utc};
-use sea_orm::sqlx::sqlite::{Sqlite, SqliteArguments};
+use sea_orm::sqlx::sqlite::SqliteArguments;
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
     Statement,
@@ -185,7 +185,7 @@ impl Record {
     }
 
     /// Its row for sea-orm's insert (PostgreSQL's; SQLite's are
-    /// `rows_jsonb` and `sqlite_insert_and_commit`).
+    /// `rows_jsonb` and `push_sqlite_insert`).
     fn row(&self) -> audit_events::ActiveModel {
         audit_events::ActiveModel {
             id: Set(id_at(self.at)),
@@ -288,23 +288,27 @@ const SQLITE_INSERT: &str = "INSERT INTO audit_events (id, at, event, user_id, a
             e.value ->> '$[4]', e.value ->> '$[5]', e.value ->> '$[6]', e.value ->> '$[7]' \
      FROM jsonb_each(?) AS e";
 
-/// SQLite: `records` inserted and then `COMMIT`, as one script for the
-/// driver: for a transaction opened below sea-orm, the logout batch's (at
-/// most 256 events). Unlike `SQLITE_INSERT`, the rows are bound values, one
-/// `VALUES` row each, in a statement of exactly as many rows as there are
-/// events: a text of its own for each batch size, prepared once per size
-/// in the writer's statement cache, like the batch's delete before it. On
-/// a logout flood the sizes are few and small, and the rows cost the
-/// writer less than reading them out of JSON text: 20,000 instead of
-/// 30,000 instructions per event (callgrind), 13,080 instead of 12,380
-/// logouts a second (four alternated rounds, BENCHMARKS). The failed
+/// SQLite: appends to a script (`text`, whose values so far are `args`) a
+/// statement inserting `records`, for a transaction opened below sea-orm:
+/// the logout batch's (at most 256 events). Unlike `SQLITE_INSERT`, the
+/// rows are bound values, one `VALUES` row each, in a statement of exactly
+/// as many rows as there are events: a text of its own for each batch size,
+/// prepared once per size in the writer's statement cache, like the batch's
+/// delete before it. On a logout flood the sizes are few and small, and the
+/// rows cost the writer less than reading them out of JSON text: 20,000
+/// instead of 30,000 instructions per event (callgrind), 13,080 instead of
+/// 12,380 logouts a second (four alternated rounds, BENCHMARKS). The failed
 /// logins' batch keeps `SQLITE_INSERT`: its batches are larger and of many
 /// sizes, and there the bound rows measured slower (why was not found).
-/// Each row binds the values `Record::row` gives sea-orm, so both store the
-/// same (a test checks it).
-pub fn sqlite_insert_and_commit<R: Borrow<Record>>(
-    records: &[R],
-) -> Result<sea_orm::sqlx::query::Query<'static, Sqlite, SqliteArguments>, DbErr> {
+/// The parameters are bare `?`s, which sqlx binds in order across a
+/// script's statements: a numbered one (`?N`) costs a search of the
+/// statement's names each time it is bound. Each row binds the values
+/// `Record::row` gives sea-orm, so both store the same (a test checks it).
+pub fn push_sqlite_insert<'r, R: Borrow<Record> + 'r>(
+    records: impl IntoIterator<Item = R>,
+    text: &mut String,
+    args: &mut SqliteArguments,
+) -> Result<(), DbErr> {
     use sea_orm::sqlx::Arguments as _;
     // sqlx keeps each bound text as an `Arc`: a `&'static str` would be
     // copied into a new one for every row, so the names are shared.
@@ -313,15 +317,11 @@ pub fn sqlite_insert_and_commit<R: Borrow<Record>>(
     static ACTORS: LazyLock<Vec<Arc<str>>> =
         LazyLock::new(|| Actor::ALL.iter().map(|a| a.as_str().into()).collect());
     const ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?)";
-    debug_assert!(records.len() <= 256, "a logout batch's events");
-    let mut text = String::with_capacity(100 + records.len() * (ROW.len() + 2));
+    let bound = |err| DbErr::Custom(format!("binding an audit event: {err}"));
     text.push_str(
         "INSERT INTO audit_events (id, at, event, user_id, actor, ip, request_id, detail) VALUES ",
     );
-    let mut args = SqliteArguments::default();
-    args.reserve(8 * records.len(), 0);
-    let bound = |err| DbErr::Custom(format!("binding an audit event: {err}"));
-    for (i, record) in records.iter().enumerate() {
+    for (i, record) in records.into_iter().enumerate() {
         let record = record.borrow();
         if i > 0 {
             text.push_str(", ");
@@ -338,11 +338,8 @@ pub fn sqlite_insert_and_commit<R: Borrow<Record>>(
         args.add(record.origin.request_id.clone()).map_err(bound)?;
         args.add(record.detail_json()).map_err(bound)?;
     }
-    text.push_str("; COMMIT;");
-    Ok(sea_orm::sqlx::query_with(
-        sea_orm::sqlx::AssertSqlSafe(text),
-        args,
-    ))
+    text.push_str(";\n");
+    Ok(())
 }
 
 /// The rows of `records` for `SQLITE_INSERT`: each an array of the eight
@@ -588,8 +585,13 @@ mod tests {
                     .execute(&mut *conn)
                     .await
                     .unwrap();
-                sqlite_insert_and_commit(&[record])
-                    .unwrap()
+                // After a statement with a value of its own.
+                let mut text = String::from("SELECT ? WHERE 0; ");
+                let mut args = SqliteArguments::default();
+                sea_orm::sqlx::Arguments::add(&mut args, 0).unwrap();
+                push_sqlite_insert([record], &mut text, &mut args).unwrap();
+                text.push_str("COMMIT;");
+                sea_orm::sqlx::query_with(sea_orm::sqlx::AssertSqlSafe(text), args)
                     .execute(&mut *conn)
                     .await
                     .unwrap();
