@@ -154,9 +154,8 @@ const NOT_ALL_ENDED: &str = "logout batch: not every session named was ended";
 /// the transaction open: an error a function raises never rolls a
 /// transaction back in SQLite (only I/O, full-disk, out-of-memory, busy and
 /// interrupt errors may). A second call inserts the events of exactly the
-/// sessions deleted and commits.
-/// Inserting the events first, from a join on the sessions the delete
-/// would end, found each session twice.
+/// sessions deleted and commits. (Inserting the events first, from a join
+/// on the sessions the delete would end, found each session twice.)
 async fn end_on_sqlite(
     writer: &DatabaseConnection,
     batch: &[Request],
@@ -174,8 +173,9 @@ async fn end_on_sqlite(
     // The parameters are bare `?`s, bound in the order they appear (see
     // `audit::push_sqlite_insert`): each named pair's token hash in the
     // `IN` list, which lets the unique index find the rows, then each
-    // pair's hash and user, which keep only the sessions of the named users; the
-    // time sessions must outlive; how many the batch names; the events.
+    // pair's hash and user, which keep only the sessions of the named
+    // users; the time sessions must outlive; how many the batch names; the
+    // events.
     // Each batch size is a script of its own in the writer's statement
     // cache. Rounding sizes up to powers of two (repeating the last
     // request) would bound them, but measured no faster (with an earlier
@@ -248,8 +248,7 @@ fn deleted(rows: &[SqliteRow]) -> Result<HashSet<(Vec<u8>, Uuid)>, DbErr> {
 }
 
 /// SQLite only: runs `script` on the writer's connection in one call. The
-/// script opens a transaction (`BEGIN
-/// IMMEDIATE; …`) and ends it (`…; COMMIT`) unless it stops at the error
+/// script opens a transaction (`BEGIN IMMEDIATE; …`) and ends it (`…; COMMIT`) unless it stops at the error
 /// that says `NOT_ALL_ENDED`; then `then`, given the rows so far, makes the
 /// script that ends it, run in a second call while the write lock is still
 /// held. Each call to sqlx's SQLite driver is a hand-off to the

@@ -304,7 +304,7 @@ const SQLITE_INSERT: &str = "INSERT INTO audit_events (id, at, event, user_id, a
 /// script's statements: a numbered one (`?N`) costs a search of the
 /// statement's names each time it is bound. Each row binds the values
 /// `Record::row` gives sea-orm, so both store the same (a test checks it).
-pub fn push_sqlite_insert<'r, R: Borrow<Record> + 'r>(
+pub fn push_sqlite_insert<R: Borrow<Record>>(
     records: impl IntoIterator<Item = R>,
     text: &mut String,
     args: &mut SqliteArguments,
